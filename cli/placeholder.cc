@@ -1,0 +1,2 @@
+// Placeholder: CLI commands land here (issue 5).
+namespace supd::cli {}

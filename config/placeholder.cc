@@ -1,0 +1,2 @@
+// Placeholder: the config loader lands here (issue 2).
+namespace supd::config {}

@@ -1,0 +1,143 @@
+// Child specifications as plain data: what config/ builds and the core reads.
+// Pure: standard library only.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace supd::core {
+
+/// Monotonic milliseconds (the core never reads a clock; callers pass `now`).
+using Millis = std::int64_t;
+
+/// Linux signal numbers the core itself needs (the rest come from specs as ints).
+inline constexpr int kSigKill = 9;
+inline constexpr int kSigTerm = 15;
+
+enum class RestartType { kPermanent, kTransient, kTemporary };
+enum class Strategy { kOneForOne, kOneForAll, kRestForOne, kSimpleOneForOne };
+enum class AutoShutdown { kNever, kAnySignificant, kAllSignificant };
+enum class RestartMode { kRevOrder, kInOrder, kEach };
+enum class RestartOrder { kRightToLeft, kLeftToRight };
+enum class KillMode { kAuto, kCgroup, kGroup, kProcess };
+
+/// `shutdown`: brutal_kill (SIGKILL at once), a timeout (stop signal, SIGKILL when it
+/// expires), or infinity (stop signal, wait forever).
+struct Shutdown {
+  enum class Kind { kBrutalKill, kTimeout, kInfinity };
+  Kind kind = Kind::kTimeout;
+  Millis timeout = 5000;  ///< only meaningful for kTimeout
+  bool operator==(const Shutdown&) const = default;
+};
+
+/// `ready`: when a started worker counts as up.
+struct ReadySpec {
+  enum class Kind { kExec, kNotifyFd, kSdNotify, kAfter, kCommand };
+  Kind kind = Kind::kExec;
+  int notify_fd = -1;                ///< kNotifyFd
+  Millis after = 0;                  ///< kAfter
+  std::vector<std::string> command;  ///< kCommand: the probe's argv
+  Millis interval = 1000;            ///< kCommand: probe period (and probe time limit)
+  bool operator==(const ReadySpec&) const = default;
+};
+
+/// `stdout` / `stderr`.
+struct OutputSpec {
+  enum class Kind { kLog, kFile, kInherit, kNull, kStdout /* stderr only */ };
+  Kind kind = Kind::kLog;
+  std::string file;             ///< kFile: as written (relative to daemon.log_dir)
+  std::uint64_t max_size = 0;   ///< kFile: bytes before rotation; 0 = never rotate
+  int keep = 5;                 ///< kFile: rotated files kept
+  bool timestamps = false;      ///< kFile
+  bool operator==(const OutputSpec&) const = default;
+};
+
+enum class Rlimit { kNofile, kNproc, kCore, kMemlock, kAs, kCpu };
+/// nullopt value = "unlimited".
+using RlimitMap = std::map<Rlimit, std::optional<std::uint64_t>>;
+
+/// A worker's process-affecting spec. Changing any of these means a restart on reload.
+struct WorkerSpec {
+  std::vector<std::string> command;  ///< argv; argv[0] searched in PATH when it has no '/'
+  std::string cwd;                   ///< empty = the daemon's
+  std::string user;                  ///< empty = the daemon's; as written in the config
+  std::optional<std::uint32_t> uid;  ///< resolved by config/ (never a fallback to root)
+  std::string group;                 ///< empty = the user's primary group (or the daemon's)
+  std::optional<std::uint32_t> gid;  ///< resolved by config/
+  std::optional<std::uint32_t> umask;
+  std::vector<std::pair<std::string, std::string>> env;  ///< in config order
+  bool env_clear = false;
+  RlimitMap rlimits;
+  int stop_signal = kSigTerm;
+  KillMode kill_mode = KillMode::kAuto;
+  std::vector<int> normal_exit_codes{0};
+  ReadySpec ready;
+  Millis start_timeout = 30000;
+  std::optional<Millis> watchdog;
+  OutputSpec stdout_spec;                                   ///< default kLog
+  OutputSpec stderr_spec{OutputSpec::Kind::kStdout, {}, 0, 5, false};
+  std::uint64_t log_buffer = 64 * 1024;
+  bool operator==(const WorkerSpec&) const = default;
+};
+
+struct SupervisorSpec;
+
+struct BackoffSpec {
+  Millis initial = 1000;
+  Millis max = 60000;
+  double multiplier = 2.0;
+  double jitter = 0.0;      ///< fraction, 0..1, of the delay added or removed at random
+  Millis reset_after = 0;   ///< a child up this long resets its delay; 0 = `max`
+  bool operator==(const BackoffSpec&) const = default;
+};
+
+/// One node of the tree: a worker or a supervisor (exactly one of `worker`/`supervisor`).
+struct ChildSpec {
+  std::string id;  ///< "" for the root and for a template
+  RestartType restart = RestartType::kPermanent;
+  Shutdown shutdown;  ///< config/ sets the kind-dependent default (workers 5s, sups infinity)
+  bool significant = false;
+  std::shared_ptr<const WorkerSpec> worker;
+  std::shared_ptr<const SupervisorSpec> supervisor;
+
+  bool IsSupervisor() const { return supervisor != nullptr; }
+};
+
+struct SupervisorSpec {
+  Strategy strategy = Strategy::kOneForOne;
+  int intensity = 1;
+  Millis period = 5000;
+  AutoShutdown auto_shutdown = AutoShutdown::kNever;
+  RestartMode restart_mode = RestartMode::kRevOrder;
+  RestartOrder restart_order = RestartOrder::kRightToLeft;
+  std::optional<BackoffSpec> backoff;
+  std::optional<ChildSpec> child_template;   ///< simple_one_for_one only; a worker, id ""
+  std::optional<std::size_t> max_children;   ///< simple_one_for_one only
+  std::vector<ChildSpec> children;           ///< in start order
+};
+
+/// The `daemon` section.
+struct DaemonSpec {
+  enum class OnRootGiveUp { kExit, kStay };
+  std::string socket;              ///< empty = the default for the running uid
+  std::uint32_t socket_mode = 0600;
+  std::string socket_group;        ///< empty = none
+  std::optional<std::uint32_t> socket_gid;
+  std::string log_dir;             ///< empty = none (relative log files: relative to config dir)
+  std::string state_dir;           ///< empty = the default for the running uid
+  OnRootGiveUp on_root_give_up = OnRootGiveUp::kExit;
+};
+
+/// A whole loaded config: the daemon section plus the root supervisor (id "").
+struct Config {
+  std::string path;  ///< the file it was read from
+  DaemonSpec daemon;
+  ChildSpec root;
+};
+
+}  // namespace supd::core

@@ -1,0 +1,55 @@
+// What the executor tells the core. Pure data.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "daemon/core/exit_status.h"
+
+namespace supd::core {
+
+/// One spawn attempt of one worker. Allocated by the core (Spawn command), unique for the
+/// life of the Tree; every process event names it. Events for a run the core no longer
+/// tracks are ignored.
+using RunId = std::uint64_t;
+/// A timer armed by the core (ArmTimer). Unique for the life of the Tree.
+using TimerId = std::uint64_t;
+/// An operator request, numbered by the executor; echoed in the Reply.
+using RequestId = std::uint64_t;
+
+/// The process of a Spawn exists (sent right after a successful spawn).
+struct ChildSpawned { RunId run; int pid = 0; };
+/// The run became ready per its `ready` spec (for "exec": right after ChildSpawned).
+struct ChildReady { RunId run; };
+/// The spawn failed before exec (stage + errno rendered in `message`, e.g.
+/// "exec failed: /usr/bin/nope: No such file or directory (ENOENT)"). A failed start:
+/// counts as an abnormal exit. No ChildExited follows.
+struct SpawnFailed { RunId run; std::string message; };
+/// The run's main process was reaped and (kill_mode group/cgroup) nothing of its
+/// group/cgroup is left. Exactly once per spawned run.
+struct ChildExited { RunId run; ExitStatus status; };
+/// Free-form readiness status line (sd_notify STATUS=...), shown in status.
+struct ChildStatusText { RunId run; std::string text; };
+/// The watchdog of a run expired (no WATCHDOG=1 in time): the core kills it; its exit is
+/// abnormal.
+struct WatchdogExpired { RunId run; };
+struct TimerFired { TimerId timer; };
+
+/// Operator requests (control socket or signals to supd). `path` is slash-separated ids
+/// below the root; "" is the root.
+struct OperatorRequest {
+  enum class Op { kStart, kStop, kRestart, kStartChild, kShutdown };
+  RequestId request = 0;
+  Op op = Op::kStart;
+  std::string path;
+  std::vector<std::string> args;   ///< kStartChild: appended to the template's command
+  std::optional<std::string> id;   ///< kStartChild: instance id (default: next number)
+};
+
+using Event = std::variant<ChildSpawned, ChildReady, SpawnFailed, ChildExited,
+                           ChildStatusText, WatchdogExpired, TimerFired, OperatorRequest>;
+
+}  // namespace supd::core

@@ -1,0 +1,2 @@
+// Placeholder until the core lands.
+#include "daemon/core/tree.h"

@@ -1,0 +1,2 @@
+// Placeholder: io lands here (issue 4).
+namespace supd::io {}

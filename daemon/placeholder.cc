@@ -1,0 +1,2 @@
+// Placeholder: executor lands here (issue 4).
+namespace supd {}

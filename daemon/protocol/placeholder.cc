@@ -1,0 +1,2 @@
+// Placeholder: protocol types land here (issue 5).
+namespace supd::protocol {}
