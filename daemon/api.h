@@ -1,0 +1,48 @@
+// What the control socket needs from the running daemon. Implemented by the executor;
+// used by the control service (daemon/io/control_server). Single-threaded: every call
+// and callback runs on the daemon's loop.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "daemon/core/commands.h"
+#include "daemon/core/tree.h"
+
+namespace supd {
+
+class DaemonApi {
+ public:
+  virtual ~DaemonApi() = default;
+
+  /// Snapshot of the node at `path` ("" = root) and its subtree; nullopt if none.
+  virtual std::optional<core::NodeStatus> Status(std::string_view path) const = 0;
+  /// Unix time (seconds, fractional) of a monotonic ms timestamp from NodeStatus::since.
+  virtual double ToUnixTime(core::Millis monotonic) const = 0;
+  /// The kill mode in force for a worker ("cgroup", "group", "process"), "" if none.
+  virtual std::string EffectiveKillMode(std::string_view path) const = 0;
+
+  /// Carry out an operator request (start, stop, restart, start_child, shutdown) through
+  /// the core. `done` is called exactly once, when the operation has finished (OTP-style
+  /// synchronous call), possibly before Operate returns. `req.request` is assigned here.
+  virtual void Operate(core::OperatorRequest req,
+                       std::function<void(const core::Reply&)> done) = 0;
+
+  /// Send `signo` to the worker at `path` (its kill scope). Not a stop: the core handles
+  /// a death it causes like any exit. Errors: not_found, bad_request (a supervisor),
+  /// bad_state (not running).
+  virtual core::Reply SendSignal(std::string_view path, int signo) = 0;
+
+  /// Lifecycle events, in the order supd acted, with their unix time. Returns a token.
+  using EventCallback = std::function<void(const core::Lifecycle&, double unix_time)>;
+  virtual std::uint64_t Subscribe(EventCallback cb) = 0;
+  virtual void Unsubscribe(std::uint64_t token) = 0;
+
+  /// Version string, e.g. "0.1.0".
+  virtual std::string Version() const = 0;
+};
+
+}  // namespace supd
