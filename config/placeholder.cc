@@ -1,2 +1,0 @@
-// Placeholder: the config loader lands here (issue 2).
-namespace supd::config {}
