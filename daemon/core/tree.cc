@@ -1,2 +1,283 @@
-// Placeholder until the core lands.
+// The whole tree: routes events to the supervisor owning the run, timer or path, relays
+// nested supervisors' notices, and snapshots status.
 #include "daemon/core/tree.h"
+
+#include <utility>
+
+#include "daemon/core/node.h"
+#include "daemon/core/supervisor.h"
+
+namespace supd::core {
+
+const char* ToString(NodeState s) {
+  switch (s) {
+    case NodeState::kStopped:
+      return "stopped";
+    case NodeState::kStarting:
+      return "starting";
+    case NodeState::kRunning:
+      return "running";
+    case NodeState::kStopping:
+      return "stopping";
+    case NodeState::kBackoff:
+      return "backoff";
+    case NodeState::kExited:
+      return "exited";
+  }
+  return "?";
+}
+
+namespace {
+
+NodeState WorkerState(Phase p) {
+  switch (p) {
+    case Phase::kStopped:
+      return NodeState::kStopped;
+    case Phase::kStarting:
+      return NodeState::kStarting;
+    case Phase::kRunning:
+      return NodeState::kRunning;
+    case Phase::kStopping:
+    case Phase::kKilling:
+      return NodeState::kStopping;
+    case Phase::kBackoff:
+      return NodeState::kBackoff;
+    case Phase::kExited:
+    case Phase::kDead:
+      return NodeState::kExited;
+  }
+  return NodeState::kStopped;
+}
+
+NodeState SupervisorState(Supervisor::State s) {
+  switch (s) {
+    case Supervisor::State::kStopped:
+      return NodeState::kStopped;
+    case Supervisor::State::kStarting:
+      return NodeState::kStarting;
+    case Supervisor::State::kRunning:
+      return NodeState::kRunning;
+    case Supervisor::State::kStopping:
+      return NodeState::kStopping;
+  }
+  return NodeState::kStopped;
+}
+
+NodeStatus Snapshot(const Child& c) {
+  NodeStatus s;
+  s.path = c.path;
+  s.id = c.spec.id;
+  s.supervisor = c.sup != nullptr;
+  s.state = c.sup ? SupervisorState(c.sup->state()) : WorkerState(c.phase);
+  s.pid = c.pid;
+  s.since = c.since;
+  s.restarts = c.restarts;
+  s.last_exit = c.last_exit;
+  s.ready = c.ready;
+  s.ready_after = c.ready_after;
+  s.status_text = c.status_text;
+  s.operator_stopped = c.operator_stopped;
+  s.dynamic = c.dynamic;
+  s.restart = c.spec.restart;
+  if (c.sup) {
+    for (const auto& child : c.sup->children()) s.children.push_back(Snapshot(*child));
+  }
+  return s;
+}
+
+void CollectOperatorStopped(const Child& c, std::vector<std::string>& out) {
+  if (c.operator_stopped) out.push_back(c.path);
+  if (!c.sup) return;
+  for (const auto& child : c.sup->children()) CollectOperatorStopped(*child, out);
+}
+
+}  // namespace
+
+struct Tree::Impl {
+  Context ctx;
+  Child root;
+  std::vector<OperatorRequest> shutdown_requests;
+  std::vector<OperatorRequest> root_start_requests;
+
+  Child* Find(std::string_view path) {
+    Child* node = &root;
+    while (!path.empty()) {
+      if (!node->sup) return nullptr;
+      const std::size_t slash = path.find('/');
+      node = node->sup->Find(path.substr(0, slash));
+      if (node == nullptr) return nullptr;
+      path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash + 1);
+    }
+    return node;
+  }
+
+  void Reply(const OperatorRequest& r, ErrorCode error, std::string message,
+             std::string otp_error = {}) {
+    ctx.Emit(core::Reply{r.request, error, std::move(message), {}, {}, std::move(otp_error)});
+  }
+
+  void Dispatch(const OperatorRequest& r);
+  void RootNotice(const Notice& n);
+  void Drain() {
+    while (!ctx.inbox.empty()) {
+      const Notice n = ctx.inbox.front();
+      ctx.inbox.pop_front();
+      if (n.child->owner != nullptr) {
+        n.child->owner->OnNotice(n);
+      } else {
+        RootNotice(n);
+      }
+    }
+  }
+};
+
+void Tree::Impl::Dispatch(const OperatorRequest& r) {
+  using Op = OperatorRequest::Op;
+  if (r.op == Op::kShutdown) {
+    if (root.sup->state() == Supervisor::State::kStopped) {
+      Reply(r, ErrorCode::kNone, {});
+      return;
+    }
+    shutdown_requests.push_back(r);
+    if (shutdown_requests.size() == 1) root.sup->RequestStop();
+    return;
+  }
+  Child* target = Find(r.path);
+  if (target == nullptr) {
+    Reply(r, ErrorCode::kNotFound, "no such child: " + r.path, "not_found");
+    return;
+  }
+  if (r.op == Op::kStartChild) {
+    if (!target->sup || target->sup->spec().strategy != Strategy::kSimpleOneForOne) {
+      Reply(r, ErrorCode::kBadRequest, r.path + " is not a simple_one_for_one supervisor");
+      return;
+    }
+    target->sup->OnRequest(r, nullptr);
+    return;
+  }
+  if (target == &root) {
+    if (r.op != Op::kStart) {
+      Reply(r, ErrorCode::kBadRequest, "the root is stopped with shutdown");
+    } else if (root.sup->state() != Supervisor::State::kStopped) {
+      Reply(r, ErrorCode::kBadState, "the root is running", "running");
+    } else {
+      root_start_requests.push_back(r);
+      ctx.SetPhase(root, Phase::kStarting);
+      root.sup->Begin();
+    }
+    return;
+  }
+  target->owner->OnRequest(r, target);
+}
+
+void Tree::Impl::RootNotice(const Notice& n) {
+  if (n.kind == Notice::Kind::kSupervisorReady) {
+    ctx.SetPhase(root, Phase::kRunning);
+    for (const OperatorRequest& r : root_start_requests) Reply(r, ErrorCode::kNone, {});
+    root_start_requests.clear();
+    return;
+  }
+  ctx.SetPhase(root, Phase::kStopped);
+  for (const OperatorRequest& r : root_start_requests)
+    Reply(r, ErrorCode::kBadState, "the root exited while starting");
+  root_start_requests.clear();
+  for (const OperatorRequest& r : shutdown_requests) Reply(r, ErrorCode::kNone, {});
+  shutdown_requests.clear();
+  switch (root.sup->exit_why()) {
+    case Supervisor::ExitWhy::kStopped:
+      ctx.Emit(TreeStopped{TreeStopped::Why::kShutdownRequested, 0});
+      break;
+    case Supervisor::ExitWhy::kGaveUp:
+      ctx.Emit(TreeStopped{TreeStopped::Why::kGaveUp, 3});
+      break;
+    case Supervisor::ExitWhy::kAutoShutdown:
+      ctx.Emit(TreeStopped{TreeStopped::Why::kAutoShutdown, root.sup->exit_status().ShellCode()});
+      break;
+  }
+}
+
+Tree::Tree(ChildSpec root, std::function<double()> random) : impl_(std::make_unique<Impl>()) {
+  impl_->ctx.random = std::move(random);
+  impl_->root.spec = std::move(root);
+  impl_->root.spec.id = "";
+  impl_->root.sup = std::make_unique<Supervisor>(impl_->root, impl_->ctx);
+}
+
+Tree::~Tree() = default;
+
+std::vector<Command> Tree::Start(Millis now) {
+  impl_->ctx.now = now;
+  impl_->ctx.SetPhase(impl_->root, Phase::kStarting);
+  impl_->root.sup->Begin();
+  impl_->Drain();
+  return std::exchange(impl_->ctx.out, {});
+}
+
+std::vector<Command> Tree::Handle(const Event& event, Millis now) {
+  Context& ctx = impl_->ctx;
+  ctx.now = now;
+  auto run_child = [&](RunId run) -> Child* {
+    auto it = ctx.runs.find(run);
+    return it == ctx.runs.end() ? nullptr : it->second;
+  };
+  std::visit(
+      [&](const auto& ev) {
+        using T = std::decay_t<decltype(ev)>;
+        if constexpr (std::is_same_v<T, OperatorRequest>) {
+          impl_->Dispatch(ev);
+        } else if constexpr (std::is_same_v<T, TimerFired>) {
+          auto it = ctx.timers.find(ev.timer);
+          if (it == ctx.timers.end()) return;
+          Child* c = it->second;
+          ctx.timers.erase(it);
+          const TimerPurpose purpose = c->timer_purpose;
+          c->timer = 0;
+          c->timer_purpose = TimerPurpose::kNone;
+          if (c->owner != nullptr) c->owner->OnTimer(*c, purpose);
+        } else {
+          Child* c = run_child(ev.run);
+          if (c == nullptr) return;
+          if constexpr (std::is_same_v<T, ChildSpawned>) {
+            c->owner->OnSpawned(*c, ev.pid);
+          } else if constexpr (std::is_same_v<T, ChildReady>) {
+            c->owner->OnReady(*c);
+          } else if constexpr (std::is_same_v<T, SpawnFailed>) {
+            c->owner->OnSpawnFailed(*c, ev.message);
+          } else if constexpr (std::is_same_v<T, ChildExited>) {
+            c->owner->OnExited(*c, ev.status);
+          } else if constexpr (std::is_same_v<T, ChildStatusText>) {
+            c->status_text = ev.text;
+          } else if constexpr (std::is_same_v<T, WatchdogExpired>) {
+            c->owner->OnWatchdog(*c);
+          }
+        }
+      },
+      event);
+  impl_->Drain();
+  return std::exchange(ctx.out, {});
+}
+
+std::optional<NodeStatus> Tree::Status(std::string_view path) const {
+  const Child* c = impl_->Find(path);
+  if (c == nullptr) return std::nullopt;
+  return Snapshot(*c);
+}
+
+bool Tree::Idle() const {
+  return impl_->ctx.inbox.empty() && impl_->root.sup->Idle();
+}
+
+std::vector<std::string> Tree::OperatorStopped() const {
+  std::vector<std::string> out;
+  CollectOperatorStopped(impl_->root, out);
+  return out;
+}
+
+void Tree::RestoreOperatorStopped(const std::vector<std::string>& paths) {
+  for (const std::string& p : paths) {
+    Child* c = impl_->Find(p);
+    if (c != nullptr && c != &impl_->root) c->operator_stopped = true;
+  }
+}
+
+}  // namespace supd::core

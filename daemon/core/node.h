@@ -1,0 +1,109 @@
+// The core's internal model: one child slot of a supervisor (a worker or a nested
+// supervisor) and the context shared by every supervisor of a Tree. Pure.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "daemon/core/backoff.h"
+#include "daemon/core/child_spec.h"
+#include "daemon/core/commands.h"
+#include "daemon/core/events.h"
+#include "daemon/core/tree.h"
+
+namespace supd::core {
+
+class Supervisor;
+
+/// Where one child slot is, as seen by its supervisor.
+enum class Phase {
+  kStopped,   ///< no process: never started, or stopped by its supervisor or an operator
+  kStarting,  ///< spawned (or subtree starting), not ready yet
+  kRunning,   ///< ready
+  kStopping,  ///< stop signal sent (or subtree stopping), waiting for the exit
+  kKilling,   ///< SIGKILL sent, waiting for the exit
+  kBackoff,   ///< restart decided, waiting for the backoff delay
+  kExited,    ///< finished by itself and not restarted (transient, temporary)
+  kDead,      ///< exit seen, its handling queued behind the supervisor's current work
+};
+
+/// What a timer armed for a child is for.
+enum class TimerPurpose { kNone, kStartTimeout, kShutdown, kBackoff };
+
+/// One child of a supervisor (or the root). Owned by its supervisor; its address is
+/// stable while it exists.
+struct Child {
+  Child();
+  ~Child();
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  ChildSpec spec;
+  std::string path;                          ///< "" for the root
+  Supervisor* owner = nullptr;               ///< null for the root
+  bool dynamic = false;                      ///< a simple_one_for_one instance
+  std::shared_ptr<const WorkerSpec> worker;  ///< workers: command with dynamic args
+  std::unique_ptr<Supervisor> sup;           ///< supervisors: kept while stopped
+
+  Phase phase = Phase::kStopped;
+  RunId run = 0;  ///< 0 = no live run
+  std::optional<int> pid;
+  TimerId timer = 0;  ///< 0 = none
+  TimerPurpose timer_purpose = TimerPurpose::kNone;
+  bool start_timed_out = false;  ///< being stopped because start_timeout expired
+
+  Millis since = 0;
+  Millis spawned_at = 0;
+  std::optional<Millis> ready_at;
+  int restarts = 0;
+  std::optional<NodeStatus::LastExit> last_exit;
+  bool ready = false;
+  std::optional<Millis> ready_after;
+  std::string status_text;
+  bool operator_stopped = false;
+  std::optional<Backoff> backoff;
+};
+
+/// A message from a nested supervisor to its parent, delivered after the current call
+/// chain has returned (so that a supervisor never re-enters its parent).
+struct Notice {
+  enum class Kind { kSupervisorReady, kSupervisorExited };
+  Kind kind;
+  Child* child;  ///< the slot hosting the supervisor that sent it
+};
+
+/// Shared by every supervisor of one Tree: the clock of the current call, the command
+/// output, id allocation and the run/timer lookup tables.
+struct Context {
+  Millis now = 0;
+  std::vector<Command> out;
+  RunId next_run = 1;
+  TimerId next_timer = 1;
+  std::unordered_map<RunId, Child*> runs;
+  std::unordered_map<TimerId, Child*> timers;
+  std::deque<Notice> inbox;
+  std::function<double()> random;
+
+  /// Appends one command (built in place: GCC 12 warns falsely on moved variants).
+  template <typename T>
+  void Emit(T&& c) {
+    out.emplace_back(std::in_place_type<std::decay_t<T>>, std::forward<T>(c));
+  }
+  void SetPhase(Child& c, Phase p) {
+    c.phase = p;
+    c.since = now;
+  }
+  /// Arms the child's single timer (a child waits for at most one thing at a time).
+  void ArmTimer(Child& c, TimerPurpose purpose, Millis after);
+  /// Cancels the child's timer, if any.
+  void CancelTimer(Child& c);
+};
+
+}  // namespace supd::core
