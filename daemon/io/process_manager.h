@@ -30,6 +30,7 @@ struct ProcessCallbacks {
   std::function<void(const std::string&)> on_log;
 };
 
+/// One per process: it reaps every child of the process (and adopted orphans).
 class ProcessManager {
  public:
   ProcessManager(uv_loop_t* loop, ProcessManagerOptions options, ProcessCallbacks callbacks);

@@ -1,0 +1,174 @@
+#include "daemon/io/cgroup.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <sstream>
+
+#include "daemon/io/sys.h"
+
+namespace supd::io {
+
+std::string FindCgroup2Mount() {
+  auto info = ReadSmallFile("/proc/self/mountinfo");
+  if (!info) return "";
+  std::istringstream lines(*info);
+  std::string line;
+  std::string found;
+  while (std::getline(lines, line)) {
+    // id parent major:minor root mountpoint opts [optional...] - fstype source superopts
+    auto dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::istringstream tail(line.substr(dash + 3));
+    std::string fstype;
+    tail >> fstype;
+    if (fstype != "cgroup2") continue;
+    std::istringstream head(line.substr(0, dash));
+    std::string id, parent, dev, root, mount;
+    head >> id >> parent >> dev >> root >> mount;
+    // Prefer /sys/fs/cgroup (unified host) over anything else found.
+    if (found.empty() || mount == "/sys/fs/cgroup") found = mount;
+  }
+  return found;
+}
+
+namespace {
+
+// Base directories of supd instances that are gone (killed before they could clean up):
+// their empty run cgroups and themselves. rmdir fails on a populated cgroup, so nothing
+// that still holds a process is touched.
+void RemoveStaleBases(const std::string& parent) {
+  DIR* d = opendir(parent.c_str());
+  if (d == nullptr) return;
+  std::vector<std::string> stale;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name.rfind("supd-", 0) != 0) continue;
+    long pid = std::strtol(name.c_str() + 5, nullptr, 10);
+    if (pid <= 0 || kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    stale.push_back(parent + "/" + name);
+  }
+  closedir(d);
+  for (const auto& base : stale) {
+    if (DIR* b = opendir(base.c_str())) {
+      std::vector<std::string> subs;
+      while (dirent* e = readdir(b)) {
+        if (e->d_type == DT_DIR && e->d_name[0] != '.') subs.push_back(base + "/" + e->d_name);
+      }
+      closedir(b);
+      for (const auto& sub : subs) rmdir(sub.c_str());
+    }
+    rmdir(base.c_str());
+  }
+}
+
+}  // namespace
+
+void CgroupRoot::Setup() {
+  base_.clear();
+  std::string mount = FindCgroup2Mount();
+  if (mount.empty()) {
+    reason_ = "no cgroup2 hierarchy is mounted";
+    return;
+  }
+  std::string own;
+  if (auto cg = ReadSmallFile("/proc/self/cgroup")) {
+    std::istringstream lines(*cg);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.rfind("0::", 0) == 0) own = line.substr(3);
+    }
+  }
+  if (own.empty()) {
+    reason_ = "supd's own cgroup v2 is unknown (/proc/self/cgroup has no 0:: line)";
+    return;
+  }
+  if (own == "/") own.clear();
+  if (!own.empty()) {
+    // cgroup v2's "no internal processes" rule: with controllers enabled below supd's own
+    // cgroup, processes could not join the run cgroups we create there.
+    auto controllers = ReadSmallFile(mount + own + "/cgroup.subtree_control");
+    if (controllers && controllers->find_first_not_of(" \n") != std::string::npos) {
+      reason_ = "supd's cgroup " + mount + own + " has controllers enabled (" +
+                controllers->substr(0, controllers->find('\n')) +
+                "); run supd in a leaf cgroup of its own (e.g. systemd Delegate=yes)";
+      return;
+    }
+  }
+  RemoveStaleBases(mount + own);
+  static std::atomic<int> instance{0};
+  int n = instance++;
+  std::string dir = mount + own + "/supd-" + std::to_string(getpid());
+  if (n > 0) dir += "." + std::to_string(n);
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    reason_ = "cgroup v2 hierarchy at " + mount + own + " is not writable (mkdir " + dir +
+              ": " + ErrnoText(errno) + ")";
+    return;
+  }
+  base_ = dir;
+  reason_.clear();
+}
+
+void CgroupRoot::Teardown() {
+  if (!base_.empty()) rmdir(base_.c_str());
+}
+
+std::optional<std::string> CgroupRoot::Create(const std::string& child_path,
+                                              unsigned long long run,
+                                              std::string* error) const {
+  if (base_.empty()) {
+    *error = reason_;
+    return std::nullopt;
+  }
+  std::string name;
+  for (char ch : child_path) {
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '-';
+    name += ok ? ch : (ch == '/' ? '.' : '_');
+  }
+  if (name.empty() || name[0] == '.') name = "child" + name;
+  std::string dir = base_ + "/" + name + "-" + std::to_string(run);
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    *error = "cgroup mkdir " + dir + ": " + ErrnoText(errno);
+    return std::nullopt;
+  }
+  return dir;
+}
+
+bool CgroupPopulated(const std::string& dir) {
+  auto events = ReadSmallFile(dir + "/cgroup.events");
+  if (!events) return false;
+  return events->find("populated 1") != std::string::npos;
+}
+
+std::vector<pid_t> CgroupPids(const std::string& dir) {
+  std::vector<pid_t> pids;
+  auto procs = ReadSmallFile(dir + "/cgroup.procs");
+  if (!procs) return pids;
+  std::istringstream in(*procs);
+  long pid;
+  while (in >> pid) pids.push_back(static_cast<pid_t>(pid));
+  return pids;
+}
+
+void CgroupKill(const std::string& dir) {
+  if (WriteSmallFile(dir + "/cgroup.kill", "1") == 0) return;
+  // Kernels before 5.14: freeze so nobody forks meanwhile, kill each, thaw to let them die.
+  WriteSmallFile(dir + "/cgroup.freeze", "1");
+  for (pid_t pid : CgroupPids(dir)) kill(pid, SIGKILL);
+  WriteSmallFile(dir + "/cgroup.freeze", "0");
+}
+
+void CgroupSignal(const std::string& dir, int signo, pid_t skip) {
+  for (pid_t pid : CgroupPids(dir)) {
+    if (pid != skip) kill(pid, signo);
+  }
+}
+
+int CgroupRemove(const std::string& dir) { return rmdir(dir.c_str()) == 0 ? 0 : -errno; }
+
+}  // namespace supd::io

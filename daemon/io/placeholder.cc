@@ -1,2 +1,0 @@
-// Placeholder: io lands here (issue 4).
-namespace supd::io {}

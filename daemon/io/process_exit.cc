@@ -1,0 +1,177 @@
+#include "daemon/io/process_manager_impl.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "daemon/io/cgroup.h"
+#include "daemon/io/sys.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace supd::io {
+namespace {
+
+core::ExitStatus StatusOf(const siginfo_t& info) {
+  if (info.si_code == CLD_EXITED) return core::ExitStatus::Exited(info.si_status);
+  return core::ExitStatus::Signaled(info.si_status);
+}
+
+}  // namespace
+
+void ProcessManager::Impl::SignalScope(Run& r, int signo) {
+  if (r.main_alive && r.pidfd >= 0) PidfdSendSignal(r.pidfd, signo);
+  switch (r.scope) {
+    case Scope::kProcess:
+      break;
+    case Scope::kGroup:
+      // pgid == the main pid: its number stays ours while the main process is unreaped
+      // or any member of its group lives.
+      if (!r.scope_empty && kill(-r.pid, signo) != 0 && errno == ESRCH && !r.main_alive) {
+        r.scope_empty = true;
+      }
+      break;
+    case Scope::kCgroup:
+      if (signo == SIGKILL) {
+        CgroupKill(r.cgroup);
+      } else {
+        CgroupSignal(r.cgroup, signo, r.main_alive ? r.pid : 0);
+      }
+      break;
+  }
+}
+
+bool ProcessManager::Impl::ScopeEmpty(Run& r) {
+  if (r.main_alive) return false;
+  switch (r.scope) {
+    case Scope::kProcess:
+      return true;
+    case Scope::kGroup:
+      // Zombies still count; as subreaper we reap the orphaned ones in the drain.
+      if (!r.scope_empty && kill(-r.pid, 0) != 0 && errno == ESRCH) r.scope_empty = true;
+      return r.scope_empty;
+    case Scope::kCgroup:
+      if (!r.scope_empty && !CgroupPopulated(r.cgroup)) r.scope_empty = true;
+      return r.scope_empty;
+  }
+  return true;
+}
+
+void ProcessManager::Impl::DrainZombies() {
+  for (;;) {
+    siginfo_t info;
+    std::memset(&info, 0, sizeof info);
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) break;  // ECHILD
+    if (info.si_pid == 0) break;
+    pid_t pid = info.si_pid;
+    auto it = by_pid.find(pid);
+    if (it == by_pid.end()) {
+      // An orphan adopted as subreaper (or a child not ours): reap it quietly.
+      if (waitpid(pid, nullptr, WNOHANG) <= 0) break;
+      continue;
+    }
+    Run& r = *it->second;
+    siginfo_t exit_info;
+    std::memset(&exit_info, 0, sizeof exit_info);
+    if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(r.pidfd), &exit_info,
+               WEXITED | WNOHANG) != 0 ||
+        exit_info.si_pid == 0) {
+      int st = 0;
+      if (waitpid(pid, &st, WNOHANG) <= 0) break;
+      exit_info = info;
+    }
+    OnMainReaped(r, StatusOf(exit_info));
+  }
+  CheckAwaiting();
+}
+
+void ProcessManager::Impl::OnMainReaped(Run& r, core::ExitStatus status) {
+  r.main_alive = false;
+  r.status = status;
+  by_pid.erase(r.pid);
+  if (r.pidfd >= 0) {
+    close(r.pidfd);
+    r.pidfd = -1;
+  }
+  // A readiness line written right before exiting still counts, before the exit.
+  bool eof = false;
+  if (!r.ready && r.notify_fd >= 0 && NotifyHasNewline(r, &eof)) {
+    r.ready = true;
+    Emit(core::ChildReady{r.id});
+  }
+  StopReadiness(r);
+  if (ScopeEmpty(r)) {
+    Finish(r.id);
+    return;
+  }
+  if (!r.stop_requested && !r.leftover_stop) {
+    // SPEC §2 leftovers: the main process exited by itself; stop the rest first.
+    r.leftover_stop = true;
+    Log(Name(r) + " exited; stopping what is left of its " +
+        (r.scope == Scope::kCgroup ? "cgroup" : "process group"));
+    SignalScope(r, r.spec->stop_signal);
+    if (r.spec->stop_signal != SIGKILL) SignalScope(r, SIGCONT);
+    int rc = r.leftover_timer.Init([&](uv_timer_t* t) { return uv_timer_init(loop, t); }, &r);
+    if (rc == 0) {
+      uv_timer_start(
+          r.leftover_timer.get(),
+          [](uv_timer_t* t) {
+            auto* run = static_cast<Run*>(t->data);
+            if (run == nullptr) return;
+            run->owner->SignalScope(*run, SIGKILL);
+            run->leftover_timer.Reset();
+            run->owner->ArmScopePoll();
+          },
+          static_cast<uint64_t>(std::max<core::Millis>(r.shutdown_hint, 0)), 0);
+    }
+  }
+  if (awaiting_empty.insert(r.id).second) {
+    scope_poll_ms = kScopePollFirstMs;
+    ArmScopePoll();
+  }
+}
+
+void ProcessManager::Impl::Finish(core::RunId id) {
+  auto it = runs.find(id);
+  if (it == runs.end()) return;
+  std::unique_ptr<Run> run = std::move(it->second);
+  runs.erase(it);
+  awaiting_empty.erase(id);
+  if (state.IsOpen()) state.Remove(run->pid);
+  if (!run->cgroup.empty()) CgroupRemove(run->cgroup);
+  Emit(core::ChildExited{id, run->status});
+}
+
+void ProcessManager::Impl::CheckAwaiting() {
+  std::vector<core::RunId> ids(awaiting_empty.begin(), awaiting_empty.end());
+  for (core::RunId id : ids) {
+    Run* r = Find(id);
+    if (r == nullptr) {
+      awaiting_empty.erase(id);
+    } else if (ScopeEmpty(*r)) {
+      Finish(id);
+    }
+  }
+}
+
+void ProcessManager::Impl::ArmScopePoll() {
+  if (awaiting_empty.empty() || !scope_poll) return;
+  uv_timer_start(
+      scope_poll.get(),
+      [](uv_timer_t* t) {
+        auto* self = static_cast<Impl*>(t->data);
+        if (self == nullptr) return;
+        self->CheckAwaiting();
+        self->scope_poll_ms = std::min(self->scope_poll_ms * 2, kScopePollMaxMs);
+        self->ArmScopePoll();
+        self->Flush();
+      },
+      scope_poll_ms, 0);
+}
+
+}  // namespace supd::io

@@ -1,0 +1,258 @@
+#include "daemon/io/process_manager.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <unordered_map>
+#include <vector>
+
+#include "daemon/io/process_manager_impl.h"
+#include "daemon/io/spawn_plan.h"
+#include "daemon/io/sys.h"
+
+namespace supd::io {
+namespace {
+
+const char* ScopeName(Scope s) {
+  switch (s) {
+    case Scope::kProcess: return "process";
+    case Scope::kGroup: return "group";
+    case Scope::kCgroup: return "cgroup";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string ProcessManager::Impl::Name(const Run& r) const {
+  return r.path + " (pid " + std::to_string(r.pid) + ")";
+}
+
+std::optional<std::string> ProcessManager::Impl::Check(const core::WorkerSpec& spec) const {
+  if (spec.command.empty()) return "command: must not be empty";
+  switch (spec.ready.kind) {
+    case core::ReadySpec::Kind::kSdNotify:
+      return "ready: sd_notify is not supported yet";
+    case core::ReadySpec::Kind::kCommand:
+      return "ready: command probes are not supported yet";
+    case core::ReadySpec::Kind::kNotifyFd:
+      if (spec.ready.notify_fd < 3) {
+        return "ready: notify_fd must be 3 or more (0-2 are the child's stdio)";
+      }
+      break;
+    default:
+      break;
+  }
+  if (spec.kill_mode == core::KillMode::kCgroup && !cgroups.Available()) {
+    return "kill_mode: cgroup is not available here: " + cgroups.Reason();
+  }
+  return std::nullopt;
+}
+
+void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
+  if (!cmd.spec) {
+    Emit(core::SpawnFailed{cmd.run, "spawn failed: no worker spec"});
+    return;
+  }
+  const core::WorkerSpec& spec = *cmd.spec;
+  if (auto err = Check(spec)) {
+    Emit(core::SpawnFailed{cmd.run, *err});
+    return;
+  }
+  if (!initialised || closed) {
+    Emit(core::SpawnFailed{cmd.run, "spawn failed: process manager not running"});
+    return;
+  }
+  SpawnPlan plan;
+  PlanFds fds;
+  if (auto err = BuildPlan(spec, options.log_dir, &plan, &fds)) {
+    Emit(core::SpawnFailed{cmd.run, *err});
+    return;
+  }
+  auto run = std::make_unique<Run>();
+  run->owner = this;
+  run->id = cmd.run;
+  run->path = cmd.path;
+  run->spec = cmd.spec;
+  run->shutdown_hint = cmd.shutdown_hint;
+  run->scope = ScopeFor(spec);
+
+  auto fail = [&](const std::string& message) {
+    if (!run->cgroup.empty()) CgroupRemove(run->cgroup);
+    Emit(core::SpawnFailed{cmd.run, message});
+  };
+  if (spec.ready.kind == core::ReadySpec::Kind::kNotifyFd) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) return fail("spawn failed: pipe: " + ErrnoText(errno));
+    fds.fds.push_back(p[1]);
+    run->notify_fd = p[0];
+    fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+    plan.notify_fd = p[1];
+    plan.notify_target = spec.ready.notify_fd;
+  }
+  if (run->scope == Scope::kCgroup) {
+    std::string error;
+    auto dir = cgroups.Create(cmd.path, cmd.run, &error);
+    if (dir) {
+      run->cgroup = *dir;
+    } else if (spec.kill_mode == core::KillMode::kAuto) {
+      Log(cmd.path + ": " + error + "; using kill_mode group");
+      run->scope = Scope::kGroup;
+    } else {
+      return fail("spawn failed: " + error);
+    }
+  }
+  if (run->scope == Scope::kCgroup) {
+    int procs = open((run->cgroup + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
+    if (procs < 0) return fail("spawn failed: open cgroup.procs: " + ErrnoText(errno));
+    fds.fds.push_back(procs);
+    plan.cgroup_procs_fd = procs;
+  }
+  SpawnResult res = spawner.Spawn(plan);
+  if (!res.error.empty()) return fail(res.error);
+
+  run->pid = res.pid;
+  run->pidfd = res.pidfd;
+  Run& r = *run;
+  by_pid[r.pid] = &r;
+  runs[r.id] = std::move(run);
+  if (state.IsOpen()) {
+    RunRecord rec;
+    rec.pid = r.pid;
+    rec.pgid = r.pid;  // the child called setsid()
+    rec.start_time = ProcessStartTime(r.pid).value_or(0);
+    rec.cgroup = r.cgroup;
+    state.Add(rec);
+  }
+  Emit(core::ChildSpawned{r.id, r.pid});
+  StartReadiness(r);
+}
+
+void ProcessManager::Impl::DoClose() {
+  if (closed) return;
+  closed = true;
+  sigchld.Reset();
+  scope_poll.Reset();
+  for (auto& [id, run] : runs) {
+    if (!run->cgroup.empty()) CgroupRemove(run->cgroup);  // only if already empty
+  }
+  runs.clear();
+  by_pid.clear();
+  awaiting_empty.clear();
+  cgroups.Teardown();
+}
+
+// ---------------------------------------------------------------------------------------
+
+ProcessManager::ProcessManager(uv_loop_t* loop, ProcessManagerOptions options,
+                               ProcessCallbacks callbacks)
+    : impl_(std::make_unique<Impl>(loop, std::move(options), std::move(callbacks))) {}
+
+ProcessManager::~ProcessManager() { impl_->DoClose(); }
+
+std::optional<std::string> ProcessManager::Init() {
+  Impl& m = *impl_;
+  if (m.initialised) return std::nullopt;
+  rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+    m.spawner.SetDefaultNofile(nofile);  // children get the limit supd was started with
+    rlimit raised = nofile;
+    raised.rlim_cur = raised.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &raised);
+  }
+  if (auto err = m.spawner.Init()) return err;
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+    return "prctl(PR_SET_CHILD_SUBREAPER): " + ErrnoText(errno);
+  }
+  m.cgroups.Setup();
+  if (!m.cgroups.Available()) {
+    m.Log("cgroup kill mode unavailable (" + m.cgroups.Reason() +
+          "); kill_mode auto uses process groups");
+  }
+  if (!m.options.state_dir.empty() && !m.state.IsOpen()) {
+    if (auto err = m.state.Open(m.options.state_dir)) return err;
+  }
+  int rc = m.sigchld.Init([&](uv_signal_t* s) { return uv_signal_init(m.loop, s); }, &m);
+  if (rc < 0) return std::string("uv_signal_init: ") + uv_strerror(rc);
+  rc = uv_signal_start(
+      m.sigchld.get(),
+      [](uv_signal_t* s, int) {
+        auto* self = static_cast<Impl*>(s->data);
+        if (self == nullptr) return;
+        self->DrainZombies();
+        self->Flush();
+      },
+      SIGCHLD);
+  if (rc < 0) return std::string("uv_signal_start(SIGCHLD): ") + uv_strerror(rc);
+  rc = m.scope_poll.Init([&](uv_timer_t* t) { return uv_timer_init(m.loop, t); }, &m);
+  if (rc < 0) return std::string("uv_timer_init: ") + uv_strerror(rc);
+  m.initialised = true;
+  m.DrainZombies();
+  m.Flush();
+  return std::nullopt;
+}
+
+std::optional<std::string> ProcessManager::CheckSpec(const core::WorkerSpec& spec) const {
+  return impl_->Check(spec);
+}
+
+void ProcessManager::Spawn(const core::Spawn& cmd) {
+  impl_->DoSpawn(cmd);
+  impl_->Flush();
+}
+
+void ProcessManager::Signal(const core::Signal& cmd) {
+  Impl::Run* r = impl_->Find(cmd.run);
+  if (r == nullptr) return;
+  r->stop_requested = true;
+  impl_->SignalScope(*r, cmd.signo);
+  // As systemd does: a stopped (SIGSTOP) process must run to act on its stop signal.
+  if (cmd.signo != SIGKILL && cmd.signo != SIGCONT) impl_->SignalScope(*r, SIGCONT);
+  if (!r->main_alive) impl_->ArmScopePoll();
+  impl_->Flush();
+}
+
+bool ProcessManager::SignalByOperator(core::RunId run, int signo) {
+  Impl::Run* r = impl_->Find(run);
+  if (r == nullptr || !r->main_alive || r->pidfd < 0) return false;
+  return PidfdSendSignal(r->pidfd, signo) == 0;
+}
+
+std::string ProcessManager::EffectiveKillMode(core::RunId run) const {
+  Impl::Run* r = impl_->Find(run);
+  return r == nullptr ? "" : ScopeName(r->scope);
+}
+
+std::size_t ProcessManager::LiveRuns() const { return impl_->runs.size(); }
+
+void ProcessManager::KillLeftoversOfPreviousInstance() {
+  Impl& m = *impl_;
+  if (m.options.state_dir.empty()) return;
+  auto text = ReadSmallFile(StateFile::FileIn(m.options.state_dir));
+  if (!text) return;
+  auto records = StateFile::Parse(*text);
+  for (const auto& [pid, run] : m.by_pid) records.erase(pid);  // ours, not a previous one's
+  KillRecorded(records, 2000, [&](const std::string& line) { m.Log(line); });
+  for (const auto& [pid, rec] : records) {
+    // The old instance's base (supd-<oldpid>) goes too, once empty; never ours.
+    auto slash = rec.cgroup.find_last_of('/');
+    if (slash == std::string::npos) continue;
+    std::string parent = rec.cgroup.substr(0, slash);
+    if (parent != m.cgroups.Base()) rmdir(parent.c_str());
+  }
+  if (!m.state.IsOpen()) {
+    if (m.state.Open(m.options.state_dir)) return;
+  }
+  m.state.Compact();
+}
+
+void ProcessManager::Close() { impl_->DoClose(); }
+
+}  // namespace supd::io

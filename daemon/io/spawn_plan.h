@@ -1,0 +1,28 @@
+// Turns a WorkerSpec into a SpawnPlan in the parent: environment, PATH lookup, user and
+// groups (NSS), rlimits, stdio targets. May allocate and block on NSS; the child never does.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/core/child_spec.h"
+#include "daemon/io/spawner.h"
+
+namespace supd::io {
+
+/// Fds opened for one plan (stdout/stderr files); closed by the destructor.
+struct PlanFds {
+  std::vector<int> fds;
+  PlanFds() = default;
+  PlanFds(const PlanFds&) = delete;
+  PlanFds& operator=(const PlanFds&) = delete;
+  ~PlanFds();
+};
+
+/// Fills `plan` (all but the notify and cgroup fds) from `spec`. Relative output files are
+/// taken relative to `log_dir`. Returns the SpawnFailed message on failure.
+std::optional<std::string> BuildPlan(const core::WorkerSpec& spec, const std::string& log_dir,
+                                     SpawnPlan* plan, PlanFds* fds);
+
+}  // namespace supd::io

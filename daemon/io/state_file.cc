@@ -1,0 +1,213 @@
+#include "daemon/io/state_file.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "daemon/io/cgroup.h"
+#include "daemon/io/sys.h"
+
+namespace supd::io {
+namespace {
+
+std::string RecordLine(const RunRecord& r) {
+  return "+ " + std::to_string(r.pid) + " " + std::to_string(r.pgid) + " " +
+         std::to_string(r.start_time) + " " + r.cgroup + "\n";
+}
+
+int MkdirAll(const std::string& dir, mode_t mode) {
+  if (dir.empty()) return -ENOENT;
+  struct stat st;
+  if (stat(dir.c_str(), &st) == 0) return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+  auto slash = dir.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) {
+    int rc = MkdirAll(dir.substr(0, slash), mode);
+    if (rc != 0) return rc;
+  }
+  if (mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) return -errno;
+  return 0;
+}
+
+}  // namespace
+
+StateFile::~StateFile() {
+  if (fd_ >= 0) close(fd_);
+}
+
+std::optional<std::string> StateFile::Open(const std::string& dir) {
+  if (int rc = MkdirAll(dir, 0750); rc != 0) {
+    return "state dir " + dir + ": " + ErrnoText(-rc);
+  }
+  path_ = FileIn(dir);
+  if (fd_ >= 0) close(fd_);
+  fd_ = open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd_ < 0) return "state file " + path_ + ": " + ErrnoText(errno);
+  return std::nullopt;
+}
+
+void StateFile::Append(const std::string& line) {
+  if (fd_ < 0) return;
+  // One write per line: O_APPEND makes it atomic; a torn tail is ignored by Parse.
+  if (write(fd_, line.data(), line.size()) < 0) return;
+}
+
+void StateFile::Add(const RunRecord& record) {
+  live_[record.pid] = record;
+  Append(RecordLine(record));
+}
+
+void StateFile::Remove(pid_t pid) {
+  if (live_.erase(pid) == 0) return;
+  Append("- " + std::to_string(pid) + "\n");
+  if (++dead_lines_ > 256 && dead_lines_ > 2 * live_.size()) Compact();
+}
+
+void StateFile::Compact() {
+  if (fd_ < 0) return;
+  std::string text;
+  for (const auto& [pid, r] : live_) text += RecordLine(r);
+  std::string tmp = path_ + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return;
+  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  close(fd);
+  if (!ok || rename(tmp.c_str(), path_.c_str()) != 0) {
+    unlink(tmp.c_str());
+    return;
+  }
+  close(fd_);
+  fd_ = open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  dead_lines_ = 0;
+}
+
+std::map<pid_t, RunRecord> StateFile::Parse(const std::string& text) {
+  std::map<pid_t, RunRecord> live;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto nl = text.find('\n', pos);
+    if (nl == std::string::npos) break;  // torn last line
+    std::string line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    std::istringstream in(line);
+    std::string op;
+    in >> op;
+    if (op == "+") {
+      RunRecord r;
+      long pid = 0, pgid = 0;
+      if (!(in >> pid >> pgid >> r.start_time)) continue;
+      r.pid = static_cast<pid_t>(pid);
+      r.pgid = static_cast<pid_t>(pgid);
+      std::getline(in >> std::ws, r.cgroup);
+      if (r.pid > 0) live[r.pid] = r;
+    } else if (op == "-") {
+      long pid = 0;
+      if (in >> pid) live.erase(static_cast<pid_t>(pid));
+    }
+  }
+  return live;
+}
+
+namespace {
+
+// Processes whose process group is one of `pgids` (one /proc scan).
+std::vector<pid_t> MembersOf(const std::set<pid_t>& pgids) {
+  std::vector<pid_t> out;
+  if (pgids.empty()) return out;
+  DIR* d = opendir("/proc");
+  if (d == nullptr) return out;
+  while (dirent* e = readdir(d)) {
+    char* end = nullptr;
+    long pid = std::strtol(e->d_name, &end, 10);
+    if (pid <= 0 || *end != '\0') continue;
+    auto pg = ProcessGroupOf(static_cast<pid_t>(pid));
+    if (pg && pgids.count(*pg)) out.push_back(static_cast<pid_t>(pid));
+  }
+  closedir(d);
+  return out;
+}
+
+// Alive, not a zombie, and (for a recorded leader) still the recorded process.
+bool IsRunning(pid_t pid, const std::map<pid_t, RunRecord>& records) {
+  auto stat = ReadSmallFile("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return false;
+  auto paren = stat->rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat->size()) return false;
+  char state = (*stat)[paren + 2];
+  if (state == 'Z' || state == 'X') return false;
+  auto it = records.find(pid);
+  return it == records.end() || ProcessStartTime(pid) == it->second.start_time;
+}
+
+}  // namespace
+
+int KillRecorded(const std::map<pid_t, RunRecord>& records, int wait_ms,
+                 const std::function<void(const std::string&)>& log) {
+  int killed = 0;
+  std::set<pid_t> groups;        // groups to kill
+  std::vector<std::string> cgroups;
+  for (const auto& [pid, r] : records) {
+    if (!r.cgroup.empty()) {
+      struct stat st;
+      if (stat(r.cgroup.c_str(), &st) == 0) {
+        CgroupKill(r.cgroup);
+        cgroups.push_back(r.cgroup);
+        ++killed;
+      }
+    }
+    auto start = ProcessStartTime(r.pid);
+    if (start) {
+      if (*start != r.start_time) continue;  // pid reused: not ours
+      // Pin the leader with a pidfd, then re-check: no reuse can slip in after this.
+      int pidfd = PidfdOpen(r.pid);
+      if (pidfd < 0) continue;
+      if (ProcessStartTime(r.pid) == r.start_time) {
+        PidfdSendSignal(pidfd, SIGKILL);
+        if (r.pgid > 0) groups.insert(r.pgid);
+        ++killed;
+      }
+      close(pidfd);
+    } else if (r.pgid > 0 && !ProcessStartTime(r.pgid)) {
+      // Leader gone (pdeathsig), no process holds the pgid number: any member of that group
+      // was in the old one (a new group of that id needs a live leader with that pid).
+      groups.insert(r.pgid);
+    }
+  }
+  std::vector<pid_t> members = MembersOf(groups);
+  for (pid_t pid : members) {
+    int pidfd = PidfdOpen(pid);
+    if (pidfd < 0) continue;
+    if (auto pg = ProcessGroupOf(pid); pg && groups.count(*pg)) {
+      PidfdSendSignal(pidfd, SIGKILL);
+      ++killed;
+    }
+    close(pidfd);
+  }
+  if (killed > 0 && log) {
+    log("killed " + std::to_string(killed) +
+        " process(es)/cgroup(s) left by a previous supd instance");
+  }
+  // Wait (bounded) until they are gone; they are not our children (a zombie counts as gone).
+  std::vector<pid_t> watched = members;
+  for (const auto& [pid, r] : records) watched.push_back(pid);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  for (;;) {
+    bool alive = false;
+    for (pid_t pid : watched) alive |= IsRunning(pid, records);
+    for (const auto& cg : cgroups) alive |= CgroupPopulated(cg);
+    if (!alive || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  for (const auto& cg : cgroups) CgroupRemove(cg);
+  return killed;
+}
+
+}  // namespace supd::io

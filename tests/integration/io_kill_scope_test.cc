@@ -1,0 +1,183 @@
+// Process layer: signals, kill scopes (process, group, cgroup), leftovers.
+#include "tests/integration/io_harness.h"
+
+namespace supd::io::test {
+namespace {
+
+using core::ExitStatus;
+
+bool CgroupAvailable(Harness& h) {
+  core::WorkerSpec spec = *ChildSpec({});
+  spec.kill_mode = core::KillMode::kCgroup;
+  auto err = h.pm().CheckSpec(spec);
+  if (err) MESSAGE("skipped: no writable cgroup v2: " << *err);
+  return !err;
+}
+
+// Waits until `file` lists `n` pids; registers them for teardown.
+std::vector<pid_t> GrandChildren(Harness& h, const std::string& file, std::size_t n) {
+  REQUIRE(h.RunUntil([&] { return PidsIn(file).size() >= n; }, 5000));
+  auto pids = PidsIn(file);
+  for (pid_t p : pids) h.KillAtTeardown(p);
+  return pids;
+}
+
+TEST_CASE("io: kill_mode group: a grandchild ignoring SIGTERM is killed with SIGKILL; "
+          "the exit is reported only when the group is empty") {
+  Harness h;
+  std::string pids = h.dir() + "/gc";
+  auto spec = ChildSpec({"--fork-ignore-term", "--fork-pidfile", pids, "--fork", "2"});
+  spec->kill_mode = core::KillMode::kGroup;
+  auto run = h.Spawn(spec);
+  auto gc = GrandChildren(h, pids, 2);
+  CHECK(h.pm().EffectiveKillMode(run) == "group");
+  h.pm().Signal({run, SIGTERM});
+  // The main process dies of SIGTERM, the grandchildren ignore it: no exit yet.
+  CHECK(!h.RunUntil([&] { return h.Exited(run).has_value(); }, 300));
+  for (pid_t p : gc) CHECK(Running(p));
+  long long t0 = NowMs();
+  h.pm().Signal({run, SIGKILL});
+  CHECK(h.WaitExit(run) == ExitStatus::Signaled(SIGTERM));  // the main process's status
+  CHECK(NowMs() - t0 < 200);
+  for (pid_t p : gc) CHECK(!Running(p));
+}
+
+TEST_CASE("io: kill_mode process signals the main process only") {
+  Harness h;
+  std::string pids = h.dir() + "/gc";
+  auto spec = ChildSpec({"--fork-pidfile", pids, "--fork", "1"});
+  spec->kill_mode = core::KillMode::kProcess;
+  auto run = h.Spawn(spec);
+  auto gc = GrandChildren(h, pids, 1);
+  h.pm().Signal({run, SIGTERM});
+  CHECK(h.WaitExit(run) == ExitStatus::Signaled(SIGTERM));
+  CHECK(Running(gc[0]));  // not in scope; killed (and reaped as an orphan) at teardown
+  kill(gc[0], SIGKILL);
+  CHECK(h.RunUntil([&] { return OwnChildren().empty(); }, 3000));
+  CHECK(h.events().size() == 3);  // the orphan is never reported
+}
+
+TEST_CASE("io: kill_mode cgroup kills a grandchild that left the process group") {
+  Harness h;
+  if (!CgroupAvailable(h)) return;
+  std::string pids = h.dir() + "/gc";
+  auto spec = ChildSpec({"--fork-setsid-ignore-term", "--fork-pidfile", pids, "--fork", "2"});
+  spec->kill_mode = core::KillMode::kCgroup;
+  auto run = h.Spawn(spec);
+  auto gc = GrandChildren(h, pids, 2);
+  CHECK(h.pm().EffectiveKillMode(run) == "cgroup");
+  h.pm().Signal({run, SIGTERM});
+  CHECK(!h.RunUntil([&] { return h.Exited(run).has_value(); }, 300));
+  h.pm().Signal({run, SIGKILL});
+  CHECK(h.WaitExit(run) == ExitStatus::Signaled(SIGTERM));
+  for (pid_t p : gc) CHECK(!Running(p));
+}
+
+TEST_CASE("io: kill_mode auto is cgroup where possible") {
+  Harness h;
+  auto spec = ChildSpec({});
+  spec->kill_mode = core::KillMode::kAuto;
+  auto run = h.Spawn(spec);
+  core::WorkerSpec probe = *spec;
+  probe.kill_mode = core::KillMode::kCgroup;
+  CHECK(h.pm().EffectiveKillMode(run) == (h.pm().CheckSpec(probe) ? "group" : "cgroup"));
+  h.pm().Signal({run, SIGKILL});
+  CHECK(h.WaitExit(run) == ExitStatus::Signaled(SIGKILL));
+  CHECK(h.pm().EffectiveKillMode(run) == "");
+}
+
+TEST_CASE("io: SIGKILL is delivered at once") {
+  Harness h;
+  auto run = h.SpawnReady(NotifyChildSpec({"--ignore-term"}));
+  h.pm().Signal({run, SIGTERM});
+  CHECK(!h.RunUntil([&] { return h.Exited(run).has_value(); }, 100));
+  long long t0 = NowMs();
+  h.pm().Signal({run, SIGKILL});
+  CHECK(h.WaitExit(run) == ExitStatus::Signaled(SIGKILL));
+  long long took = NowMs() - t0;
+  MESSAGE("SIGKILL -> ChildExited: " << took << " ms");
+  CHECK(took < 50);
+  h.pm().Signal({run, SIGKILL});  // after the exit: a no-op
+  CHECK(!h.pm().SignalByOperator(run, SIGTERM));
+}
+
+TEST_CASE("io: a stopped (SIGSTOP) child still acts on its stop signal") {
+  Harness h;
+  auto run = h.SpawnReady(NotifyChildSpec({"--term-exit", "normal"}));
+  CHECK(h.pm().SignalByOperator(run, SIGSTOP));
+  h.pm().Signal({run, SIGTERM});  // + SIGCONT, so the handler runs
+  CHECK(h.WaitExit(run) == ExitStatus::Exited(0));
+}
+
+TEST_CASE("io: operator signal reaches the main process and is not a stop") {
+  Harness h;
+  auto run = h.SpawnReady(NotifyChildSpec({"--log", "/dev/null", "--path", "x"}));
+  CHECK(h.pm().SignalByOperator(run, SIGUSR1));  // helper: crash → exit 1
+  CHECK(h.WaitExit(run) == ExitStatus::Exited(1));
+}
+
+void LeftoversCase(core::KillMode mode) {
+  Harness h;
+  if (mode == core::KillMode::kCgroup && !CgroupAvailable(h)) return;
+  std::string pids = h.dir() + "/gc";
+  // The main process exits by itself (code 4) leaving a grandchild that ignores SIGTERM.
+  auto spec = ChildSpec({"--fork-setsid-ignore-term", "--fork-pidfile", pids, "--fork", "1",
+                         "--exit", "4"});
+  if (mode == core::KillMode::kGroup) {
+    spec = ChildSpec({"--fork-ignore-term", "--fork-pidfile", pids, "--fork", "1", "--exit",
+                      "4"});
+  }
+  spec->kill_mode = mode;
+  long long t0 = NowMs();
+  auto run = h.Spawn(spec, /*hint=*/300);
+  auto gc = GrandChildren(h, pids, 1);
+  CHECK(h.WaitExit(run) == ExitStatus::Exited(4));
+  long long took = NowMs() - t0;
+  CHECK(took >= 290);  // SIGTERM ignored: SIGKILL after the shutdown hint
+  CHECK(took < 2000);
+  CHECK(!Running(gc[0]));
+  CHECK(!h.logs().empty());
+
+  // Leftovers that obey SIGTERM go at once.
+  auto quick = ChildSpec({"--fork", "3", "--exit", "0"});
+  quick->kill_mode = mode;
+  t0 = NowMs();
+  auto run2 = h.Spawn(quick, 5000);
+  CHECK(h.WaitExit(run2) == ExitStatus::Exited(0));
+  CHECK(NowMs() - t0 < 1000);
+}
+
+TEST_CASE("io: leftovers of a self-exited run are stopped before the exit (group)") {
+  LeftoversCase(core::KillMode::kGroup);
+}
+
+TEST_CASE("io: leftovers of a self-exited run are stopped before the exit (cgroup)") {
+  LeftoversCase(core::KillMode::kCgroup);
+}
+
+TEST_CASE("io: a child forking 200 grandchildren and exiting") {
+  Harness h;
+  auto spec = ChildSpec({"--fork", "200", "--exit", "0"});
+  auto run = h.Spawn(spec, 5000);
+  CHECK(h.WaitExit(run, 10000) == ExitStatus::Exited(0));
+  CHECK(h.RunUntil([&] { return OwnChildren().empty(); }, 5000));
+}
+
+TEST_CASE("io: orphans are reaped and never reported") {
+  Harness h;
+  std::string pids = h.dir() + "/gc";
+  auto spec = ChildSpec({"--fork-pidfile", pids, "--fork", "5", "--exit", "0"});
+  spec->kill_mode = core::KillMode::kProcess;
+  auto run = h.Spawn(spec);
+  CHECK(h.WaitExit(run) == ExitStatus::Exited(0));
+  auto gc = GrandChildren(h, pids, 5);
+  for (pid_t p : gc) {
+    CHECK(OwnChildren().count(p) == 1);  // adopted: supd is a subreaper
+    kill(p, SIGKILL);
+  }
+  CHECK(h.RunUntil([&] { return OwnChildren().empty(); }, 3000));
+  CHECK(h.events().size() == 3);
+}
+
+}  // namespace
+}  // namespace supd::io::test

@@ -1,0 +1,192 @@
+// Process layer: spawning, exit statuses, spawn failures, the child's environment.
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "tests/integration/io_harness.h"
+
+namespace supd::io::test {
+namespace {
+
+using core::ExitStatus;
+
+std::string InfoValue(const std::string& text, const std::string& key) {
+  for (const auto& l : Lines(text)) {
+    if (l.rfind(key + "=", 0) == 0) return l.substr(key.size() + 1);
+  }
+  return "<missing>";
+}
+
+std::shared_ptr<core::WorkerSpec> ToFile(std::shared_ptr<core::WorkerSpec> spec,
+                                         const std::string& file) {
+  spec->stdout_spec.kind = core::OutputSpec::Kind::kFile;
+  spec->stdout_spec.file = file;
+  return spec;
+}
+
+TEST_CASE("io: spawn reports spawned, ready (exec) and the exit code") {
+  Harness h;
+  auto run = h.Spawn(ChildSpec({"--exit", "3"}));
+  REQUIRE(h.Pid(run) > 0);
+  CHECK(h.Ready(run));  // ready: exec, synchronously after ChildSpawned
+  CHECK(h.pm().LiveRuns() == 1);
+  CHECK(h.WaitExit(run) == ExitStatus::Exited(3));
+  CHECK(h.pm().LiveRuns() == 0);
+  // Order: spawned, ready, exited.
+  REQUIRE(h.events().size() == 3);
+  CHECK(std::holds_alternative<core::ChildSpawned>(h.events()[0]));
+  CHECK(std::holds_alternative<core::ChildReady>(h.events()[1]));
+  CHECK(std::holds_alternative<core::ChildExited>(h.events()[2]));
+}
+
+TEST_CASE("io: death by a signal is reported as signaled") {
+  Harness h;
+  auto run = h.Spawn(ChildSpec({"--signal-self", "10"}));
+  CHECK(h.WaitExit(run) == ExitStatus::Signaled(10));
+  auto run2 = h.Spawn(ChildSpec({}));
+  h.pm().Signal({run2, SIGTERM});
+  CHECK(h.WaitExit(run2) == ExitStatus::Signaled(SIGTERM));
+}
+
+TEST_CASE("io: exec failure is a SpawnFailed with stage, path and errno") {
+  Harness h;
+  auto spec = ChildSpec({});
+  spec->command = {"/usr/bin/nope"};
+  auto run = h.Spawn(spec);
+  REQUIRE(h.Failed(run));
+  CHECK(*h.Failed(run) == "exec failed: /usr/bin/nope: No such file or directory (ENOENT)");
+  CHECK(h.Pid(run) == -1);
+
+  spec = ChildSpec({});
+  spec->command = {"supd-no-such-program"};
+  run = h.Spawn(spec);
+  REQUIRE(h.Failed(run));
+  CHECK(*h.Failed(run) ==
+        "exec failed: supd-no-such-program: No such file or directory (ENOENT)");
+
+  spec = ChildSpec({});
+  spec->command = {"/etc/passwd"};  // not executable
+  run = h.Spawn(spec);
+  REQUIRE(h.Failed(run));
+  CHECK(*h.Failed(run) == "exec failed: /etc/passwd: Permission denied (EACCES)");
+  CHECK(h.pm().LiveRuns() == 0);
+  CHECK(OwnChildren().empty());  // failed children are reaped at once
+}
+
+TEST_CASE("io: argv[0] is searched in PATH") {
+  Harness h;
+  auto spec = ChildSpec({});
+  spec->command = {"sh", "-c", "exit 7"};
+  CHECK(h.WaitExit(h.Spawn(spec)) == ExitStatus::Exited(7));
+}
+
+TEST_CASE("io: chdir failure names the directory") {
+  Harness h;
+  auto spec = ChildSpec({"--exit", "0"});
+  spec->cwd = "/nonexistent";
+  auto run = h.Spawn(spec);
+  REQUIRE(h.Failed(run));
+  CHECK(*h.Failed(run) == "chdir failed: /nonexistent: No such file or directory (ENOENT)");
+}
+
+TEST_CASE("io: cwd, umask, rlimits, env, signal dispositions reach the child") {
+  Harness h;
+  setenv("SUPD_IO_INHERITED", "yes", 1);
+  signal(SIGPIPE, SIG_IGN);  // as supd does: the child must not inherit it
+  auto spec = ToFile(ChildSpec({"--print-info", "--exit", "0"}), "info.txt");
+  spec->cwd = "/tmp";
+  spec->umask = 027;
+  spec->rlimits[core::Rlimit::kNofile] = 321;
+  spec->rlimits[core::Rlimit::kAs] = std::nullopt;  // unlimited (not core: ASan sets it)
+  spec->env = {{"FOO", "bar"}, {"SUPD_IO_INHERITED", "overridden"}};
+  CHECK(h.WaitExit(h.Spawn(spec)) == ExitStatus::Exited(0));
+  std::string info = ReadFile(h.dir() + "/info.txt");
+  CHECK(InfoValue(info, "cwd") == "/tmp");
+  CHECK(InfoValue(info, "umask") == "0027");
+  CHECK(InfoValue(info, "nofile") == "321/321");
+  CHECK(InfoValue(info, "as") == "unlimited/unlimited");
+  CHECK(InfoValue(info, "sigmask") == "0");
+  CHECK(InfoValue(info, "sigign") == "0");
+  CHECK(info.find("env FOO=bar\n") != std::string::npos);
+  CHECK(info.find("env SUPD_IO_INHERITED=overridden\n") != std::string::npos);
+  CHECK(info.find("env PATH=") != std::string::npos);
+
+  auto clear = ToFile(ChildSpec({"--print-info", "--exit", "0"}), "clear.txt");
+  clear->env_clear = true;
+  clear->env = {{"ONLY", "this"}};
+  CHECK(h.WaitExit(h.Spawn(clear)) == ExitStatus::Exited(0));
+  std::string cinfo = ReadFile(h.dir() + "/clear.txt");
+  std::vector<std::string> env_lines;
+  for (const auto& l : Lines(cinfo)) {
+    if (l.rfind("env ", 0) == 0) env_lines.push_back(l);
+  }
+  CHECK(env_lines == std::vector<std::string>{"env ONLY=this"});
+  // Without an nofile rlimit the child gets the limit supd started with, not the raised one.
+  signal(SIGPIPE, SIG_DFL);
+  unsetenv("SUPD_IO_INHERITED");
+}
+
+TEST_CASE("io: user switch to nobody") {
+  if (geteuid() != 0) {
+    MESSAGE("skipped: needs root");
+    return;
+  }
+  Harness h;
+  auto spec = ToFile(ChildSpec({"--print-info", "--exit", "0"}), "nobody.txt");
+  spec->user = "nobody";
+  spec->uid = 65534;
+  CHECK(h.WaitExit(h.Spawn(spec)) == ExitStatus::Exited(0));
+  std::string info = ReadFile(h.dir() + "/nobody.txt");
+  CHECK(InfoValue(info, "uid") == "65534");
+  CHECK(InfoValue(info, "gid") == "65534");
+  CHECK(InfoValue(info, "groups") == "65534");
+}
+
+TEST_CASE("io: the child sees only 0, 1, 2 and its notify fd") {
+  Harness h;
+  std::vector<int> opened;
+  for (int i = 0; i < 40; ++i) opened.push_back(open("/dev/null", O_RDONLY));  // no CLOEXEC
+  opened.push_back(dup2(opened[0], 200));
+  auto spec = ToFile(ChildSpec({"--list-fds", "--exit", "0"}), "fds.txt");
+  CHECK(h.WaitExit(h.Spawn(spec)) == ExitStatus::Exited(0));
+  CHECK(Lines(ReadFile(h.dir() + "/fds.txt")) == std::vector<std::string>{"0", "1", "2"});
+
+  auto notify = ToFile(ChildSpec({"--notify-fd", "7", "--notify-hold", "--list-fds", "--exit",
+                                  "0"}),
+                       "fds2.txt");
+  notify->ready.kind = core::ReadySpec::Kind::kNotifyFd;
+  notify->ready.notify_fd = 7;
+  CHECK(h.WaitExit(h.Spawn(notify)) == ExitStatus::Exited(0));
+  CHECK(Lines(ReadFile(h.dir() + "/fds2.txt")) ==
+        std::vector<std::string>{"0", "1", "2", "7"});
+  for (int fd : opened) close(fd);
+}
+
+TEST_CASE("io: stdout null and file (appending), a child closing its stdout") {
+  Harness h;
+  auto spec = ToFile(ChildSpec({"--print-lines", "2", "--exit", "0"}), "out.txt");
+  CHECK(h.WaitExit(h.Spawn(spec)) == ExitStatus::Exited(0));
+  CHECK(h.WaitExit(h.Spawn(spec)) == ExitStatus::Exited(0));
+  CHECK(Lines(ReadFile(h.dir() + "/out.txt")).size() == 4);
+  auto null = ChildSpec({"--print-lines", "2", "--close-stdout", "--sleep-ms", "20", "--exit",
+                         "5"});
+  null->stdout_spec.kind = core::OutputSpec::Kind::kNull;
+  CHECK(h.WaitExit(h.Spawn(null)) == ExitStatus::Exited(5));
+}
+
+TEST_CASE("io: CheckSpec refuses what is not supported yet") {
+  Harness h;
+  core::WorkerSpec spec = *ChildSpec({});
+  CHECK(!h.pm().CheckSpec(spec));
+  spec.ready.kind = core::ReadySpec::Kind::kSdNotify;
+  CHECK(h.pm().CheckSpec(spec) == std::optional<std::string>(
+                                      "ready: sd_notify is not supported yet"));
+  spec.ready.kind = core::ReadySpec::Kind::kNotifyFd;
+  spec.ready.notify_fd = 1;
+  CHECK(h.pm().CheckSpec(spec));
+  auto bad = std::make_shared<core::WorkerSpec>(spec);
+  auto run = h.Spawn(bad);
+  CHECK(h.Failed(run));
+}
+
+}  // namespace
+}  // namespace supd::io::test
