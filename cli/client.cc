@@ -1,0 +1,145 @@
+#include "cli/client.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace supd::cli {
+namespace {
+
+// Milliseconds left for poll(): -1 = forever, 0 = expired.
+int Remaining(Deadline deadline) {
+  if (!deadline) return -1;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
+  if (left.count() <= 0) return 0;
+  return left.count() > 1'000'000'000 ? 1'000'000'000 : static_cast<int>(left.count());
+}
+
+}  // namespace
+
+Client::~Client() {
+  if (fd_ >= 0) close(fd_);
+}
+
+Client::Client(Client&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      buffer_(std::move(other.buffer_)),
+      start_(std::exchange(other.start_, 0)) {}
+
+Client& Client::operator=(Client&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    buffer_ = std::move(other.buffer_);
+    start_ = std::exchange(other.start_, 0);
+  }
+  return *this;
+}
+
+bool Client::Connect(const std::string& path, Deadline deadline, std::string* error) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof addr.sun_path) {
+    *error = "socket path too long";
+    return false;
+  }
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = std::strerror(errno);
+    return false;
+  }
+  // A Unix connect() blocks only while the listener's backlog is full; SO_SNDTIMEO bounds it.
+  int ms = Remaining(deadline);
+  if (ms >= 0) {
+    timeval tv{ms / 1000, (ms % 1000) * 1000};
+    if (ms == 0) tv.tv_usec = 1000;
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    *error = errno == EAGAIN || errno == EINPROGRESS ? "connection timed out (backlog full)"
+                                                      : std::strerror(errno);
+    close(fd);
+    return false;
+  }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  if (fd_ >= 0) close(fd_);
+  fd_ = fd;
+  buffer_.clear();
+  start_ = 0;
+  return true;
+}
+
+bool Client::Send(std::string_view line, Deadline deadline, std::string* error) {
+  std::string data(line);
+  data.push_back('\n');
+  std::size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (n > 0) {
+      off += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      pollfd p{fd_, POLLOUT, 0};
+      int ms = Remaining(deadline);
+      if (ms == 0 || poll(&p, 1, ms) == 0) {
+        *error = "timed out sending the request";
+        return false;
+      }
+      continue;
+    }
+    *error = std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+Client::Read Client::ReadLine(std::string* line, Deadline deadline, std::string* error) {
+  while (true) {
+    auto nl = buffer_.find('\n', start_);
+    if (nl != std::string::npos) {
+      line->assign(buffer_, start_, nl - start_);
+      start_ = nl + 1;
+      if (start_ == buffer_.size()) {
+        buffer_.clear();
+        start_ = 0;
+      }
+      return Read::kLine;
+    }
+    if (start_ > 0) {
+      buffer_.erase(0, start_);
+      start_ = 0;
+    }
+    char chunk[65536];
+    ssize_t n = read(fd_, chunk, sizeof chunk);
+    if (n > 0) {
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n == 0) return Read::kEof;
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) {
+      *error = std::strerror(errno);
+      return errno == ECONNRESET ? Read::kEof : Read::kError;
+    }
+    pollfd p{fd_, POLLIN, 0};
+    int ms = Remaining(deadline);
+    if (ms == 0) return Read::kTimeout;
+    int rc = poll(&p, 1, ms);
+    if (rc == 0) return Read::kTimeout;
+    if (rc < 0 && errno != EINTR) {
+      *error = std::strerror(errno);
+      return Read::kError;
+    }
+  }
+}
+
+}  // namespace supd::cli

@@ -1,2 +1,0 @@
-// Placeholder: CLI commands land here (issue 5).
-namespace supd::cli {}

@@ -1,0 +1,184 @@
+#include "cli/render.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+
+#include "daemon/protocol/duration.h"
+
+namespace supd::cli {
+
+using protocol::NodeView;
+
+namespace {
+
+const char* StateColor(const std::string& state) {
+  if (state == "running") return "\033[32m";
+  if (state == "starting" || state == "stopping") return "\033[33m";
+  if (state == "backoff" || state == "exited") return "\033[31m";
+  return "\033[2m";  // stopped
+}
+
+std::string Paint(const std::string& text, const char* code, bool color) {
+  if (!color) return text;
+  return std::string(code) + text + "\033[0m";
+}
+
+// Display width: UTF-8 continuation bytes take no column.
+std::size_t Width(const std::string& s) {
+  std::size_t w = 0;
+  for (unsigned char c : s) w += (c & 0xC0) != 0x80;
+  return w;
+}
+
+std::string Pad(const std::string& s, std::size_t width) {
+  std::size_t w = Width(s);
+  return w >= width ? s : s + std::string(width - w, ' ');
+}
+
+std::string Uptime(const NodeView& n, double now) {
+  if (n.since <= 0 || (n.state != "running" && n.state != "starting" && n.state != "stopping")) {
+    return "-";
+  }
+  return protocol::FormatDuration(static_cast<core::Millis>((now - n.since) * 1000));
+}
+
+std::string Pid(const NodeView& n) { return n.pid ? std::to_string(*n.pid) : "-"; }
+
+struct Row {
+  std::string cells[7];
+  std::string state;  // for colour
+};
+
+void Collect(const NodeView& n, int depth, double now, std::vector<Row>* rows) {
+  Row r;
+  r.cells[0] = std::string(2 * depth, ' ') + DisplayPath(n.path);
+  r.state = n.state;
+  r.cells[1] = n.state + (n.operator_stopped ? " (operator)" : "");
+  r.cells[2] = Pid(n);
+  r.cells[3] = Uptime(n, now);
+  r.cells[4] = std::to_string(n.restarts);
+  r.cells[5] = FormatExit(n.last_exit);
+  r.cells[6] = n.supervisor ? "" : (n.kill_mode.empty() ? "-" : n.kill_mode);
+  rows->push_back(std::move(r));
+  for (const NodeView& c : n.children) Collect(c, depth + 1, now, rows);
+}
+
+}  // namespace
+
+bool UseColor() {
+  const char* no_color = std::getenv("NO_COLOR");
+  return isatty(STDOUT_FILENO) && (no_color == nullptr || *no_color == '\0');
+}
+
+std::string DisplayPath(const std::string& path) { return path.empty() ? "(root)" : path; }
+
+std::string FormatExit(const std::optional<NodeView::Exit>& exit) {
+  if (!exit) return "-";
+  std::string what = exit->code ? "exit " + std::to_string(*exit->code)
+                                : (exit->signal.empty() ? "?" : exit->signal);
+  return exit->reason.empty() ? what : what + " (" + exit->reason + ")";
+}
+
+std::string StatusTable(const std::vector<NodeView>& nodes, double now, bool color) {
+  std::vector<Row> rows;
+  rows.push_back(Row{{"PATH", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "KILL"}, ""});
+  for (const NodeView& n : nodes) Collect(n, 0, now, &rows);
+  std::size_t widths[7] = {};
+  for (const Row& r : rows) {
+    for (int i = 0; i < 7; ++i) widths[i] = std::max(widths[i], Width(r.cells[i]));
+  }
+  std::string out;
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    const Row& r = rows[k];
+    std::string line;
+    for (int i = 0; i < 7; ++i) {
+      std::string cell = i == 6 ? r.cells[i] : Pad(r.cells[i], widths[i]);
+      if (k == 0) cell = Paint(cell, "\033[1m", color);
+      else if (i == 1) cell = Paint(cell, StateColor(r.state), color);
+      line += cell;
+      if (i < 6) line += "  ";
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line;
+    out += '\n';
+  }
+  return out;
+}
+
+namespace {
+
+void Draw(const NodeView& n, const std::string& prefix, const std::string& branch, double now,
+          std::vector<std::pair<std::string, const NodeView*>>* lines) {
+  std::string label = prefix + branch + (n.path.empty() ? "(root)" : n.id);
+  lines->emplace_back(std::move(label), &n);
+  std::string child_prefix = prefix;
+  if (!branch.empty()) child_prefix += branch == "└─ " ? "   " : "│  ";
+  for (std::size_t i = 0; i < n.children.size(); ++i) {
+    bool last = i + 1 == n.children.size();
+    Draw(n.children[i], child_prefix, last ? "└─ " : "├─ ", now, lines);
+  }
+}
+
+}  // namespace
+
+std::string TreeView(const NodeView& root, double now, bool color) {
+  std::vector<std::pair<std::string, const NodeView*>> lines;
+  Draw(root, "", "", now, &lines);
+  std::size_t width = 0, state_width = 0;
+  for (auto& [label, n] : lines) {
+    width = std::max(width, Width(label));
+    state_width = std::max(state_width, n->state.size());
+  }
+  std::string out;
+  for (auto& [label, n] : lines) {
+    std::string line = Pad(label, width) + "  " +
+                       Paint(Pad(n->state, state_width), StateColor(n->state), color);
+    if (n->pid) line += "  pid " + std::to_string(*n->pid);
+    std::string up = Uptime(*n, now);
+    if (up != "-") line += "  up " + up;
+    if (n->restarts) line += "  restarts " + std::to_string(n->restarts);
+    if (n->last_exit) line += "  last " + FormatExit(n->last_exit);
+    if (n->operator_stopped) line += "  (stopped by operator)";
+    out += line;
+    out += '\n';
+  }
+  return out;
+}
+
+std::string FormatEvent(const nlohmann::json& e, bool color) {
+  auto str = [&](const char* key) {
+    auto it = e.find(key);
+    return it != e.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  char when[32] = "?";
+  if (auto t = e.find("time"); t != e.end() && t->is_number()) {
+    double time = t->get<double>();
+    std::time_t secs = static_cast<std::time_t>(time);
+    std::tm tm{};
+    localtime_r(&secs, &tm);
+    int ms = static_cast<int>((time - static_cast<double>(secs)) * 1000);
+    std::snprintf(when, sizeof when, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  ms < 0 ? 0 : ms % 1000);
+  }
+  std::string event = str("event");
+  const char* code = event == "exited" || event == "gave_up" ? "\033[31m"
+                     : event == "ready"                      ? "\033[32m"
+                                                             : "\033[33m";
+  std::string line = std::string(when) + "  " + Paint(Pad(event, 13), code, color) + " " +
+                     DisplayPath(str("path"));
+  if (auto p = e.find("pid"); p != e.end() && p->is_number_integer()) {
+    line += "  pid " + std::to_string(p->get<int>());
+  }
+  if (auto c = e.find("code"); c != e.end() && c->is_number_integer()) {
+    line += "  exit " + std::to_string(c->get<int>());
+  }
+  if (std::string sig = str("signal"); !sig.empty()) line += "  " + sig;
+  if (std::string reason = str("reason"); !reason.empty()) line += " (" + reason + ")";
+  if (std::string detail = str("detail"); !detail.empty()) line += "  " + detail;
+  return line;
+}
+
+}  // namespace supd::cli

@@ -1,0 +1,88 @@
+#include "cli/session.h"
+
+#include <cstdio>
+
+#include "daemon/protocol/duration.h"
+#include "daemon/protocol/reply.h"
+
+namespace supd::cli {
+
+void PrintErr(const std::string& message) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "supctl: %s\n", message.c_str());
+}
+
+Deadline Session::DefaultDeadline() const {
+  return Clock::now() + std::chrono::milliseconds(g_.timeout);
+}
+
+bool Session::Open() {
+  if (client_.connected()) return true;
+  std::string error;
+  if (!client_.Connect(g_.socket, DefaultDeadline(), &error)) {
+    PrintErr("cannot reach supd at " + g_.socket + ": " + error + " (is supd running?)");
+    failure_code_ = kExitUnreachable;
+    return false;
+  }
+  return true;
+}
+
+std::optional<protocol::ReplyView> Session::Call(const nlohmann::json& request,
+                                                 Deadline deadline, std::string* raw) {
+  if (!Open()) return std::nullopt;
+  failure_code_ = kExitFailed;
+  std::string error;
+  std::string line = request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  bool sent = client_.Send(line, deadline, &error);
+  // Even when sending failed the daemon may have answered (forbidden) before closing.
+  std::string reply;
+  std::string read_error;
+  switch (client_.ReadLine(&reply, deadline, &read_error)) {
+    case Client::Read::kLine:
+      break;
+    case Client::Read::kTimeout:
+      PrintErr(sent ? "no reply from supd within " + protocol::FormatDuration(g_.timeout) +
+                          " (an operation goes on in supd; see supctl status)"
+                    : "cannot send to supd: " + error);
+      return std::nullopt;
+    case Client::Read::kEof:
+      closed_ = true;
+      if (!eof_expected_) PrintErr("supd closed the connection without replying");
+      return std::nullopt;
+    case Client::Read::kError:
+      PrintErr("cannot read from supd: " + read_error);
+      return std::nullopt;
+  }
+  auto view = protocol::ParseReply(reply);
+  if (!view) {
+    PrintErr("unexpected reply from supd: " + reply.substr(0, 200));
+    return std::nullopt;
+  }
+  if (raw) *raw = std::move(reply);
+  return view;
+}
+
+bool Session::ReadStreamLine(std::string* line) {
+  std::string error;
+  return client_.ReadLine(line, std::nullopt, &error) == Client::Read::kLine;
+}
+
+void Session::PrintError(const protocol::ReplyView& reply, const std::string& path) {
+  std::string message = reply.message.empty() ? reply.error : reply.message;
+  if (reply.error == "not_found" && !path.empty()) {
+    nlohmann::json req = {{"cmd", "status"}};
+    std::string ignored;
+    if (auto tree = Call(req, DefaultDeadline(), &ignored); tree && tree->ok) {
+      if (auto node = protocol::NodeFromJson(tree->body["node"])) {
+        if (auto best = protocol::ClosestPath(path, protocol::AllPaths(*node))) {
+          message += " (did you mean \"" + *best + "\"?)";
+        }
+      }
+    }
+  }
+  // Name the node when supd's message does not (a verb may act on several paths).
+  if (!path.empty() && message.find(path) == std::string::npos) message = path + ": " + message;
+  PrintErr(message);
+}
+
+}  // namespace supd::cli

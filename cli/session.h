@@ -1,0 +1,50 @@
+// One connection to supd for the length of a verb: request/reply with a deadline, error
+// printing in supctl's words (with "did you mean" for unknown paths).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+#include "daemon/protocol/view.h"
+
+namespace supd::cli {
+
+class Session {
+ public:
+  explicit Session(const Globals& g) : g_(g) {}
+
+  /// Deadline of a request sent now, per --timeout.
+  Deadline DefaultDeadline() const;
+  /// Sends `request`, reads one reply. On a transport failure prints the error and
+  /// returns nullopt; failure_code() then says which exit code fits. `raw` gets the line.
+  std::optional<protocol::ReplyView> Call(const nlohmann::json& request, Deadline deadline,
+                                          std::string* raw = nullptr);
+  /// Next streamed line (events -f, log -f); false at the end of the stream.
+  bool ReadStreamLine(std::string* line);
+  /// Prints "supctl: MESSAGE" for an error reply; for not_found about `path`, adds
+  /// "(did you mean ...?)" from a status of the tree.
+  void PrintError(const protocol::ReplyView& reply, const std::string& path = {});
+  int failure_code() const { return failure_code_; }
+  /// True when the daemon closed the connection instead of replying (shutdown).
+  bool closed_without_reply() const { return closed_; }
+  /// Do not report a connection closed without a reply (shutdown: supd may exit first).
+  void set_eof_expected(bool expected) { eof_expected_ = expected; }
+
+ private:
+  bool Open();
+
+  const Globals& g_;
+  Client client_;
+  int failure_code_ = kExitFailed;
+  bool closed_ = false;
+  bool eof_expected_ = false;
+};
+
+/// Prints "supctl: " + message to stderr.
+void PrintErr(const std::string& message);
+
+}  // namespace supd::cli

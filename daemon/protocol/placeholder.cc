@@ -1,2 +1,0 @@
-// Placeholder: protocol types land here (issue 5).
-namespace supd::protocol {}

@@ -1,0 +1,58 @@
+// Client-side reading of replies (what supctl needs): reply lines, NODE objects, path
+// suggestions. Pure; never throws.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace supd::protocol {
+
+/// A reply line: `ok`, and for errors `error` + `message`; `body` is the whole object.
+struct ReplyView {
+  bool ok = false;
+  std::string error;    ///< e.g. "not_found"
+  std::string message;
+  nlohmann::json body;
+};
+
+/// nullopt when `line` is not a JSON object with a boolean "ok".
+std::optional<ReplyView> ParseReply(std::string_view line);
+
+/// A NODE as the client sees it.
+struct NodeView {
+  std::string path, id;
+  bool supervisor = false;
+  std::string state;
+  std::optional<int> pid;
+  double since = 0;
+  int restarts = 0;
+  struct Exit {
+    std::optional<int> code;
+    std::string signal;  ///< "SIGKILL" when killed by a signal
+    std::string reason;
+  };
+  std::optional<Exit> last_exit;
+  bool ready = false;
+  std::string restart;    ///< "permanent", ... ("" when the daemon did not say)
+  std::string kill_mode;  ///< workers: the mode in force
+  std::string status_text;
+  bool operator_stopped = false;
+  bool dynamic = false;
+  std::vector<NodeView> children;
+};
+
+/// nullopt when `j` lacks the required NODE fields.
+std::optional<NodeView> NodeFromJson(const nlohmann::json& j);
+
+/// Every path in the subtree, the node's own first (depth-first, start order).
+std::vector<std::string> AllPaths(const NodeView& node);
+/// The closest of `candidates` to `wanted` (edit distance on paths and last ids), or
+/// nullopt when nothing is close enough to be a plausible typo.
+std::optional<std::string> ClosestPath(std::string_view wanted,
+                                       const std::vector<std::string>& candidates);
+
+}  // namespace supd::protocol

@@ -1,0 +1,163 @@
+// Reply and event rendering (daemon/protocol/reply.h) and the client-side reading of
+// them (daemon/protocol/view.h).
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/protocol/reply.h"
+#include "daemon/protocol/view.h"
+
+namespace supd::protocol {
+namespace {
+
+using nlohmann::json;
+
+core::NodeStatus SampleTree() {
+  core::NodeStatus db;
+  db.path = db.id = "db";
+  db.state = core::NodeState::kRunning;
+  db.pid = 4242;
+  db.since = 2000;
+  db.ready = true;
+  db.ready_after = 35;
+  db.status_text = "accepting connections";
+  core::NodeStatus index;
+  index.path = "pipeline/index";
+  index.id = "index";
+  index.state = core::NodeState::kBackoff;
+  index.restarts = 2;
+  index.restart = core::RestartType::kTransient;
+  index.last_exit = core::NodeStatus::LastExit{core::ExitStatus::Exited(3),
+                                               core::ExitReason::kAbnormal};
+  core::NodeStatus pipeline;
+  pipeline.path = pipeline.id = "pipeline";
+  pipeline.supervisor = true;
+  pipeline.state = core::NodeState::kRunning;
+  pipeline.children = {index};
+  core::NodeStatus root;
+  root.supervisor = true;
+  root.state = core::NodeState::kRunning;
+  root.children = {db, pipeline};
+  return root;
+}
+
+NodeContext Ctx() {
+  return {[](core::Millis ms) { return 1000.0 + ms / 1000.0; },
+          [](std::string_view path) { return path == "db" ? "cgroup" : "group"; }};
+}
+
+TEST_CASE("protocol: NODE objects as in SPEC §3") {
+  json root = NodeToJson(SampleTree(), Ctx());
+  CHECK(root["path"] == "");
+  CHECK(root["kind"] == "supervisor");
+  CHECK(root["state"] == "running");
+  CHECK_FALSE(root.contains("pid"));
+  CHECK_FALSE(root.contains("kill_mode"));
+  REQUIRE(root["children"].size() == 2);
+  json db = root["children"][0];
+  CHECK(db == json::parse(R"({"path":"db","id":"db","kind":"worker","state":"running",
+      "pid":4242,"since":1002.0,"restarts":0,"last_exit":null,"ready":true,
+      "restart":"permanent","kill_mode":"cgroup","ready_after_ms":35,
+      "status_text":"accepting connections"})"));
+  json index = root["children"][1]["children"][0];
+  CHECK(index["last_exit"] == json::parse(R"({"code":3,"reason":"abnormal"})"));
+  CHECK(index["restarts"] == 2);
+  CHECK(index["restart"] == "transient");
+  CHECK_FALSE(index.contains("children"));
+
+  core::NodeStatus killed;
+  killed.last_exit = core::NodeStatus::LastExit{core::ExitStatus::Signaled(9),
+                                                core::ExitReason::kShutdown};
+  CHECK(NodeToJson(killed, Ctx())["last_exit"] ==
+        json::parse(R"({"signal":"SIGKILL","reason":"shutdown"})"));
+}
+
+TEST_CASE("protocol: lifecycle events") {
+  core::Lifecycle e;
+  e.kind = core::Lifecycle::Kind::kExited;
+  e.path = "pipeline/index";
+  e.pid = 77;
+  e.reason = core::ExitReason::kShutdown;
+  e.status = core::ExitStatus::Signaled(9);
+  e.detail = "killed after the 5s shutdown timeout";
+  CHECK(LifecycleToJson(e, 12.5) == json::parse(R"({"event":"exited","path":"pipeline/index",
+      "kind":"worker","pid":77,"reason":"shutdown","signal":"SIGKILL","time":12.5,
+      "detail":"killed after the 5s shutdown timeout"})"));
+  core::Lifecycle g;
+  g.kind = core::Lifecycle::Kind::kGaveUp;
+  g.path = "pipeline";
+  g.supervisor = true;
+  CHECK(LifecycleToJson(g, 1) ==
+        json::parse(R"({"event":"gave_up","path":"pipeline","kind":"supervisor","time":1.0})"));
+  for (auto k : {core::Lifecycle::Kind::kStarted, core::Lifecycle::Kind::kReady,
+                 core::Lifecycle::Kind::kRestarting, core::Lifecycle::Kind::kStopping,
+                 core::Lifecycle::Kind::kAutoShutdown, core::Lifecycle::Kind::kReloaded}) {
+    g.kind = k;
+    CHECK(LifecycleToJson(g, 1)["event"] == core::ToString(k));
+  }
+}
+
+TEST_CASE("protocol: reply lines") {
+  CHECK(OkLine() == "{\"ok\":true}\n");
+  CHECK(json::parse(OkLine(json{{"version", "1"}})) == json{{"ok", true}, {"version", "1"}});
+  CHECK(json::parse(ErrorLine(core::ErrorCode::kNotFound, "no child \"x\"")) ==
+        json{{"ok", false}, {"error", "not_found"}, {"message", "no child \"x\""}});
+  // Invalid UTF-8 in a message is replaced, never thrown.
+  std::string line = ErrorLine(core::ErrorCode::kBadRequest, "bad \xff byte");
+  CHECK(line.back() == '\n');
+  CHECK(json::parse(line)["error"] == "bad_request");
+  core::Reply r;
+  r.id = "3";
+  r.path = "jobs/3";
+  CHECK(json::parse(ReplyLine(r)) == json{{"ok", true}, {"id", "3"}, {"path", "jobs/3"}});
+  r.error = core::ErrorCode::kBadState;
+  r.message = "jobs is stopping";
+  CHECK(json::parse(ReplyLine(r))["error"] == "bad_state");
+  for (auto c : {core::ErrorCode::kNotFound, core::ErrorCode::kBadRequest,
+                 core::ErrorCode::kBadState, core::ErrorCode::kInvalidConfig,
+                 core::ErrorCode::kForbidden, core::ErrorCode::kTimeout}) {
+    CHECK(json::parse(ErrorLine(c, "m"))["error"] == core::ToString(c));
+  }
+}
+
+TEST_CASE("protocol: the client reads replies and nodes back") {
+  auto reply = ParseReply(OkLine(json{{"node", NodeToJson(SampleTree(), Ctx())}}));
+  REQUIRE(reply);
+  CHECK(reply->ok);
+  auto node = NodeFromJson(reply->body["node"]);
+  REQUIRE(node);
+  CHECK(node->supervisor);
+  REQUIRE(node->children.size() == 2);
+  const NodeView& db = node->children[0];
+  CHECK(db.pid == 4242);
+  CHECK(db.since == doctest::Approx(1002.0));
+  CHECK(db.kill_mode == "cgroup");
+  CHECK(db.ready);
+  CHECK_FALSE(db.last_exit);
+  const NodeView& index = node->children[1].children[0];
+  REQUIRE(index.last_exit);
+  CHECK(index.last_exit->code == 3);
+  CHECK(index.last_exit->reason == "abnormal");
+  CHECK(AllPaths(*node) == std::vector<std::string>{"", "db", "pipeline", "pipeline/index"});
+
+  auto err = ParseReply(ErrorLine(core::ErrorCode::kTimeout, "too slow"));
+  REQUIRE(err);
+  CHECK_FALSE(err->ok);
+  CHECK(err->error == "timeout");
+  CHECK(err->message == "too slow");
+  CHECK_FALSE(ParseReply("garbage"));
+  CHECK_FALSE(ParseReply("{\"no\":1}"));
+  CHECK_FALSE(NodeFromJson(json{{"path", 1}}));
+}
+
+TEST_CASE("protocol: did-you-mean suggestions") {
+  std::vector<std::string> paths = {"", "db", "pipeline", "pipeline/ingest", "pipeline/index"};
+  CHECK(ClosestPath("pipeline/idx", paths) == "pipeline/index");
+  CHECK(ClosestPath("pipline", paths) == "pipeline");
+  CHECK(ClosestPath("index", paths) == "pipeline/index");
+  CHECK(ClosestPath("dv", paths) == "db");
+  CHECK_FALSE(ClosestPath("completely-else", paths));
+}
+
+}  // namespace
+}  // namespace supd::protocol
