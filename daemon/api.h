@@ -43,6 +43,11 @@ class DaemonApi {
 
   /// Version string, e.g. "0.1.0".
   virtual std::string Version() const = 0;
+
+  /// True when the tree is quiescent: no child starting or stopping, no restart pending
+  /// (core::Tree::Idle). Reported by `status` as "idle" on the root, for scripts and tests
+  /// that must wait until supd has finished reacting.
+  virtual bool Idle() const { return false; }
 };
 
 }  // namespace supd

@@ -1,2 +1,56 @@
-#include <cstdio>
-int main() { std::puts("supd: not built yet"); return 1; }
+// supd: run a supervision tree in the foreground.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "config/check.h"
+#include "config/loader.h"
+#include "daemon/daemon.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "supd: Erlang/OTP supervision trees for operating-system processes.\n"
+      "Runs the tree of CONFIG in the foreground until SIGTERM/SIGINT (or `supctl shutdown`).\n"
+      "Config lookup: -c, $SUPD_CONFIG, ./supd.json, /etc/supd/supd.json.",
+      "supd"};
+  app.footer(
+      "Examples:\n"
+      "  supd -c examples/supd.json          run the example tree\n"
+      "  supd --check -c /etc/supd/supd.json validate a config and exit\n"
+      "Exit status: 0 after a clean stop, 1 bad config or start-up failure,\n"
+      "3 the root supervisor gave up, or a significant child's status after auto_shutdown.");
+  std::optional<std::string> config_flag;
+  std::optional<std::string> socket;
+  std::string log_level = "info";
+  bool check = false;
+  app.add_option("-c,--config", config_flag, "Config file (JSON, see the README)");
+  app.add_flag("--check", check, "Validate the config, print every error, exit 0 or 1");
+  app.add_option("--socket", socket, "Control socket path (overrides daemon.socket)");
+  app.add_option("--log-level", log_level, "error, warn, info or debug")
+      ->check(CLI::IsMember({"error", "warn", "warning", "info", "debug"}));
+  app.set_version_flag("--version", std::string("supd ") + SUPD_VERSION);
+  CLI11_PARSE(app, argc, argv);
+
+  std::optional<std::string> path = supd::config::FindConfig(config_flag);
+  if (!path) {
+    std::cerr << "supd: no config file: pass -c FILE, set SUPD_CONFIG, or create ./supd.json "
+                 "or /etc/supd/supd.json\n";
+    return 1;
+  }
+  if (check) return supd::config::RunCheck(*path, std::cout, std::cerr);
+
+  supd::config::LoadResult loaded = supd::config::LoadFile(*path);
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) std::cerr << "supd: " << e.ToString() << "\n";
+    std::cerr << "supd: " << loaded.errors.size() << " error(s) in " << *path
+              << "; nothing started (check with: supd --check -c " << *path << ")\n";
+    return 1;
+  }
+  supd::DaemonOptions options;
+  options.config = std::move(*loaded.config);
+  options.socket_override = socket;
+  supd::ParseLogLevel(log_level, &options.log_level);
+  return supd::RunDaemon(std::move(options));
+}

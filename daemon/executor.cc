@@ -1,0 +1,229 @@
+#include "daemon/executor.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace supd {
+
+core::Millis MonotonicNowMs() { return static_cast<core::Millis>(uv_hrtime() / 1000000); }
+
+namespace {
+double WallNow() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+Executor::Executor(uv_loop_t* loop, core::Config config, io::ProcessManager& processes,
+                   Logger& log, std::string state_dir,
+                   std::function<void(const core::TreeStopped&)> on_tree_stopped)
+    : loop_(loop),
+      config_(std::move(config)),
+      processes_(processes),
+      log_(log),
+      state_dir_(std::move(state_dir)),
+      on_tree_stopped_(std::move(on_tree_stopped)),
+      tree_(config_.root),
+      timers_(loop, [this](core::TimerId id) { Feed(core::TimerFired{id}); }) {
+  mono_epoch_ = MonotonicNowMs();
+  unix_epoch_ = WallNow();
+}
+
+Executor::~Executor() { Close(); }
+
+void Executor::Close() { timers_.Close(); }
+
+std::string Executor::WantedStatePath() const { return state_dir_ + "/wanted.json"; }
+
+void Executor::Start() {
+  // An operator's stop survives a restart of supd (SPEC §2 "Wanted state").
+  std::ifstream in(WantedStatePath());
+  if (in) {
+    auto doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_object() && doc.contains("operator_stopped") &&
+        doc["operator_stopped"].is_array()) {
+      for (const auto& p : doc["operator_stopped"]) {
+        if (p.is_string()) persisted_stops_.push_back(p.get<std::string>());
+      }
+      tree_.RestoreOperatorStopped(persisted_stops_);
+      for (const auto& p : persisted_stops_) {
+        log_.Info("\"" + p + "\" stays stopped: an operator stopped it (supctl start it)");
+      }
+    } else {
+      log_.Warn("ignoring unreadable " + WantedStatePath());
+    }
+  }
+  dispatching_ = true;
+  Carry(tree_.Start(MonotonicNowMs()));
+  dispatching_ = false;
+  Dispatch();
+}
+
+void Executor::Feed(core::Event event) {
+  queue_.push_back(std::move(event));
+  Dispatch();
+}
+
+void Executor::Dispatch() {
+  // Events raised while commands are carried out (a spawn failing at once, a reply) are
+  // queued and handled after, so the core is never re-entered.
+  if (dispatching_) return;
+  dispatching_ = true;
+  while (!queue_.empty()) {
+    core::Event event = std::move(queue_.front());
+    queue_.pop_front();
+    TrackEvent(event);
+    Carry(tree_.Handle(event, MonotonicNowMs()));
+  }
+  dispatching_ = false;
+}
+
+void Executor::TrackEvent(const core::Event& event) {
+  auto forget = [this](core::RunId run) {
+    auto it = run_path_.find(run);
+    if (it == run_path_.end()) return;
+    auto pit = path_run_.find(it->second);
+    if (pit != path_run_.end() && pit->second == run) path_run_.erase(pit);
+    run_path_.erase(it);
+    run_pid_.erase(run);
+  };
+  if (const auto* spawned = std::get_if<core::ChildSpawned>(&event)) {
+    run_pid_[spawned->run] = spawned->pid;
+  } else if (const auto* exited = std::get_if<core::ChildExited>(&event)) {
+    forget(exited->run);
+  } else if (const auto* failed = std::get_if<core::SpawnFailed>(&event)) {
+    forget(failed->run);
+  }
+}
+
+void Executor::Carry(std::vector<core::Command> commands) {
+  for (const auto& command : commands) Carry(command);
+}
+
+void Executor::Carry(const core::Command& command) {
+  std::visit(
+      [this](const auto& c) {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, core::Spawn>) {
+          run_path_[c.run] = c.path;
+          path_run_[c.path] = c.run;
+          processes_.Spawn(c);
+        } else if constexpr (std::is_same_v<T, core::Signal>) {
+          processes_.Signal(c);
+        } else if constexpr (std::is_same_v<T, core::ArmTimer>) {
+          timers_.Arm(c.timer, c.after);
+        } else if constexpr (std::is_same_v<T, core::CancelTimer>) {
+          timers_.Cancel(c.timer);
+        } else if constexpr (std::is_same_v<T, core::Reply>) {
+          auto it = pending_.find(c.request);
+          if (it == pending_.end()) return;
+          auto done = std::move(it->second);
+          pending_.erase(it);
+          PersistOperatorStops();
+          done(c);
+        } else if constexpr (std::is_same_v<T, core::Lifecycle>) {
+          OnLifecycle(c);
+        } else if constexpr (std::is_same_v<T, core::TreeStopped>) {
+          PersistOperatorStops();
+          if (on_tree_stopped_) on_tree_stopped_(c);
+        }
+      },
+      command);
+}
+
+void Executor::OnLifecycle(const core::Lifecycle& event) {
+  LogLevel level = LifecycleLevel(event);
+  if (log_.Enabled(level)) log_.Log(level, RenderLifecycle(event));
+  if (subscribers_.empty()) return;
+  double now = WallNow();
+  // A callback may unsubscribe (a slow client dropped): iterate over a copy of the keys.
+  std::vector<std::uint64_t> tokens;
+  tokens.reserve(subscribers_.size());
+  for (const auto& [token, cb] : subscribers_) tokens.push_back(token);
+  for (auto token : tokens) {
+    auto it = subscribers_.find(token);
+    if (it != subscribers_.end()) it->second(event, now);
+  }
+}
+
+void Executor::PersistOperatorStops() {
+  std::vector<std::string> stops = tree_.OperatorStopped();
+  if (stops == persisted_stops_) return;
+  nlohmann::json doc = {{"operator_stopped", stops}};
+  std::string tmp = WantedStatePath() + ".tmp";
+  std::string text = doc.dump() + "\n";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  if (fd >= 0) ok = (::fsync(fd) == 0) && ok, ::close(fd);
+  if (ok && ::rename(tmp.c_str(), WantedStatePath().c_str()) == 0) {
+    persisted_stops_ = std::move(stops);
+  } else {
+    log_.Warn("cannot save the wanted state to " + WantedStatePath() + ": " +
+              std::strerror(errno) + " (operator stops will not survive a restart of supd)");
+  }
+}
+
+std::optional<core::NodeStatus> Executor::Status(std::string_view path) const {
+  return tree_.Status(path);
+}
+
+double Executor::ToUnixTime(core::Millis monotonic) const {
+  return unix_epoch_ + static_cast<double>(monotonic - mono_epoch_) / 1000.0;
+}
+
+std::string Executor::EffectiveKillMode(std::string_view path) const {
+  auto it = path_run_.find(std::string(path));
+  return it == path_run_.end() ? std::string() : processes_.EffectiveKillMode(it->second);
+}
+
+void Executor::Operate(core::OperatorRequest req,
+                       std::function<void(const core::Reply&)> done) {
+  req.request = next_request_++;
+  pending_[req.request] = std::move(done);
+  Feed(std::move(req));
+}
+
+core::Reply Executor::SendSignal(std::string_view path, int signo) {
+  core::Reply reply{};
+  auto status = tree_.Status(path);
+  if (!status) {
+    reply.error = core::ErrorCode::kNotFound;
+    reply.message = "no child \"" + std::string(path) + "\"";
+    return reply;
+  }
+  if (status->supervisor) {
+    reply.error = core::ErrorCode::kBadRequest;
+    reply.message = "\"" + std::string(path) +
+                    "\" is a supervisor: signal one of its workers, or use stop/restart";
+    return reply;
+  }
+  auto it = path_run_.find(std::string(path));
+  if (it == path_run_.end() || !processes_.SignalByOperator(it->second, signo)) {
+    reply.error = core::ErrorCode::kBadState;
+    reply.message = "\"" + std::string(path) + "\" has no running process (state " +
+                    core::ToString(status->state) + ")";
+  }
+  return reply;
+}
+
+std::uint64_t Executor::Subscribe(EventCallback cb) {
+  std::uint64_t token = next_subscriber_++;
+  subscribers_.emplace(token, std::move(cb));
+  return token;
+}
+
+void Executor::Unsubscribe(std::uint64_t token) { subscribers_.erase(token); }
+
+std::string Executor::Version() const { return SUPD_VERSION; }
+
+bool Executor::Idle() const { return queue_.empty() && tree_.Idle(); }
+
+}  // namespace supd

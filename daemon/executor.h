@@ -1,0 +1,89 @@
+// The single wiring point: events from io → the pure core → commands carried out by io.
+// No supervision decision is taken here; this file only moves data and renders logs.
+#pragma once
+
+#include <uv.h>
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "daemon/api.h"
+#include "daemon/core/tree.h"
+#include "daemon/daemon_log.h"
+#include "daemon/io/core_timers.h"
+#include "daemon/io/process_manager.h"
+
+namespace supd {
+
+/// Monotonic milliseconds from libuv's high-resolution clock.
+core::Millis MonotonicNowMs();
+
+class Executor : public DaemonApi {
+ public:
+  /// `on_tree_stopped` runs once the root has ended (every child reaped).
+  Executor(uv_loop_t* loop, core::Config config, io::ProcessManager& processes, Logger& log,
+           std::string state_dir, std::function<void(const core::TreeStopped&)> on_tree_stopped);
+  ~Executor() override;
+
+  /// Start the tree (restoring sticky operator stops from the state dir).
+  void Start();
+  /// Queue one event and handle everything queued, in arrival order.
+  void Feed(core::Event event);
+  /// Close timers (before the loop closes).
+  void Close();
+
+  // DaemonApi
+  std::optional<core::NodeStatus> Status(std::string_view path) const override;
+  double ToUnixTime(core::Millis monotonic) const override;
+  std::string EffectiveKillMode(std::string_view path) const override;
+  void Operate(core::OperatorRequest req,
+               std::function<void(const core::Reply&)> done) override;
+  core::Reply SendSignal(std::string_view path, int signo) override;
+  std::uint64_t Subscribe(EventCallback cb) override;
+  void Unsubscribe(std::uint64_t token) override;
+  std::string Version() const override;
+  bool Idle() const override;
+
+ private:
+  void Dispatch();
+  void Carry(std::vector<core::Command> commands);
+  void Carry(const core::Command& command);
+  void OnLifecycle(const core::Lifecycle& event);
+  void TrackEvent(const core::Event& event);
+  void PersistOperatorStops();
+  std::string WantedStatePath() const;
+
+  uv_loop_t* loop_;
+  core::Config config_;
+  io::ProcessManager& processes_;
+  Logger& log_;
+  std::string state_dir_;
+  std::function<void(const core::TreeStopped&)> on_tree_stopped_;
+  core::Tree tree_;
+  io::CoreTimers timers_;
+
+  std::deque<core::Event> queue_;
+  bool dispatching_ = false;
+
+  core::RequestId next_request_ = 1;
+  std::unordered_map<core::RequestId, std::function<void(const core::Reply&)>> pending_;
+
+  // Which run is the live process of which worker path (for signal and kill_mode).
+  std::unordered_map<core::RunId, std::string> run_path_;
+  std::unordered_map<std::string, core::RunId> path_run_;
+  std::unordered_map<core::RunId, int> run_pid_;
+
+  std::uint64_t next_subscriber_ = 1;
+  std::map<std::uint64_t, EventCallback> subscribers_;
+  std::vector<std::string> persisted_stops_;
+  // Monotonic and wall clock taken together, to render `since` as unix time.
+  core::Millis mono_epoch_ = 0;
+  double unix_epoch_ = 0;
+};
+
+}  // namespace supd

@@ -1,2 +1,0 @@
-// Placeholder: executor lands here (issue 4).
-namespace supd {}
