@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The README's second command: install what is missing, build, and run every test.
+# Usage: scripts/test.sh [--sanitize]   (--sanitize: ASan+UBSan build in build-asan/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+dir=build; extra=()
+if [[ "${1:-}" == "--sanitize" ]]; then
+  dir=build-asan; extra=(-DSUPD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
+fi
+scripts/build.sh "$dir" "${extra[@]}"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+cd "$dir"
+# ctest prints its summary ("N tests passed, M failed out of T") last.
+ctest --output-on-failure -j "${JOBS:-$(nproc)}" --timeout 300
