@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-dir=build; extra=()
+# Release for the first pass (no -g: CI's build time); the sanitizer pass keeps debug info.
+dir=build; extra=(-DCMAKE_BUILD_TYPE=Release)
 if [[ "${1:-}" == "--sanitize" ]]; then
   dir=build-asan; extra=(-DSUPD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
 fi
