@@ -38,10 +38,10 @@ std::string ProcessManager::Impl::Name(const Run& r) const {
 std::optional<std::string> ProcessManager::Impl::Check(const core::WorkerSpec& spec) const {
   if (spec.command.empty()) return "command: must not be empty";
   switch (spec.ready.kind) {
-    case core::ReadySpec::Kind::kSdNotify:
-      return "ready: sd_notify is not supported yet";
     case core::ReadySpec::Kind::kCommand:
-      return "ready: command probes are not supported yet";
+      if (spec.ready.command.empty()) return "ready: the probe command must not be empty";
+      if (spec.ready.interval <= 0) return "ready: the probe interval must be positive";
+      break;
     case core::ReadySpec::Kind::kNotifyFd:
       if (spec.ready.notify_fd < 3) {
         return "ready: notify_fd must be 3 or more (0-2 are the child's stdio)";
@@ -88,15 +88,7 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
     if (!run->cgroup.empty()) CgroupRemove(run->cgroup);
     Emit(core::SpawnFailed{cmd.run, message});
   };
-  if (spec.ready.kind == core::ReadySpec::Kind::kNotifyFd) {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0) return fail("spawn failed: pipe: " + ErrnoText(errno));
-    fds.fds.push_back(p[1]);
-    run->notify_fd = p[0];
-    fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
-    plan.notify_fd = p[1];
-    plan.notify_target = spec.ready.notify_fd;
-  }
+  if (auto err = PrepareReadiness(*run, &plan, &fds)) return fail(*err);
   if (run->scope == Scope::kCgroup) {
     std::string error;
     auto dir = cgroups.Create(cmd.path, cmd.run, &error);
@@ -138,6 +130,10 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
 void ProcessManager::Impl::DoClose() {
   if (closed) return;
   closed = true;
+  KillProbesAtClose();
+  // Orphans killed with a cgroup leave it before they are reaped: reap what exited already,
+  // so that closing never leaves a zombie behind for a SIGCHLD that will not be watched.
+  DrainZombies();
   sigchld.Reset();
   scope_poll.Reset();
   for (auto& [id, run] : runs) {
@@ -212,6 +208,7 @@ void ProcessManager::Signal(const core::Signal& cmd) {
   Impl::Run* r = impl_->Find(cmd.run);
   if (r == nullptr) return;
   r->stop_requested = true;
+  impl_->StopProbe(*r);  // a run being stopped is no longer probed
   impl_->SignalScope(*r, cmd.signo);
   // As systemd does: a stopped (SIGSTOP) process must run to act on its stop signal.
   if (cmd.signo != SIGKILL && cmd.signo != SIGCONT) impl_->SignalScope(*r, SIGCONT);
