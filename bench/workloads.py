@@ -387,6 +387,12 @@ def logs_run(ctx, s, P, T, pool):
             b, ns_ = pool.get(mode, (0, 0))
             pool[mode] = (b + rec[3], ns_ + rec[4])
             t.put(s, mode, pool[mode][0] / (pool[mode][1] / 1e9) / 1e6)
+            if s.startswith("supd"):
+                # Until supd captures output through a pipe (the logging issue), its
+                # {"file"} and "log" modes hand the child the file or supd's own stdout:
+                # the number is the child writing directly, not a capture to compare.
+                t.note(f"supd ({mode}): no capture yet in this version, the child writes "
+                       "its fd directly; not comparable with the peers' captures")
         except (Broken, Skip) as e:
             if not s.startswith("supd"):
                 raise
@@ -568,8 +574,9 @@ def target_idle(t):
 
 def target_logs(t):
     s, r = t.num("supd", "file"), t.num("raw", "file")
-    return [("file ≥ 50 % of raw", "n/a" if s is None or r is None else _v(s >= 0.5 * r),
-             f"supd {_fmt(s)} MB/s, raw {_fmt(r)} MB/s")]
+    # No verdict until supd captures through a pipe (see the note in logs_run).
+    return [("file ≥ 50 % of raw", "n/a (no capture yet)",
+             f"supd {_fmt(s)} MB/s (direct fd), raw {_fmt(r)} MB/s")]
 
 
 def target_crashloop(t):
