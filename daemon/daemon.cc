@@ -139,7 +139,6 @@ int RunDaemon(DaemonOptions options) {
     uv_loop_close(&loop);
     return 1;
   }
-  processes.KillLeftoversOfPreviousInstance();
 
   int exit_code = 0;
   bool tree_stopped = false;
@@ -194,9 +193,14 @@ int RunDaemon(DaemonOptions options) {
     uv_loop_close(&loop);
     return 1;
   }
+  // Only now: the socket check above proved that no other supd runs on this state dir,
+  // so what its state file records is a dead instance's, not a live one's tree.
+  processes.KillLeftoversOfPreviousInstance();
 
   auto request_stop = [&](const char* why) {
-    if (tree_stopped) {  // on_root_give_up: stay, and now asked to go
+    if (tree_stopped) {  // on_root_give_up: stay, and now asked to go: a clean stop
+      exit_code = 0;
+      log.Info(std::string(why) + ": the tree is already stopped; exiting");
       close_all();
       return;
     }
@@ -223,6 +227,8 @@ int RunDaemon(DaemonOptions options) {
   };
   // systemd's READY=1 once the whole tree is up: the root's own `ready` event.
   executor->Subscribe([&](const core::Lifecycle& e, double) {
+    // An operator restarted the root after it gave up (on_root_give_up: stay).
+    if (e.kind == core::Lifecycle::Kind::kStarted && e.path.empty()) tree_stopped = false;
     maybe_ready(e.kind == core::Lifecycle::Kind::kReady && e.path.empty());
   });
   log.Info("supd " SUPD_VERSION " starting " + config.path + (::getpid() == 1 ? " as PID 1" : ""));

@@ -187,6 +187,16 @@ std::string Executor::EffectiveKillMode(std::string_view path) const {
 void Executor::Operate(core::OperatorRequest req,
                        std::function<void(const core::Reply&)> done) {
   req.request = next_request_++;
+  // The tree stopped already (the root gave up with on_root_give_up: stay): the core just
+  // acknowledges a shutdown and emits no TreeStopped, yet the daemon must still go.
+  if (req.op == core::OperatorRequest::Op::kShutdown && RootStopped()) {
+    done = [this, done = std::move(done)](const core::Reply& reply) {
+      done(reply);
+      if (on_tree_stopped_) {
+        on_tree_stopped_(core::TreeStopped{core::TreeStopped::Why::kShutdownRequested, 0});
+      }
+    };
+  }
   pending_[req.request] = std::move(done);
   Feed(std::move(req));
 }
@@ -223,6 +233,11 @@ std::uint64_t Executor::Subscribe(EventCallback cb) {
 void Executor::Unsubscribe(std::uint64_t token) { subscribers_.erase(token); }
 
 std::string Executor::Version() const { return SUPD_VERSION; }
+
+bool Executor::RootStopped() const {
+  auto root = tree_.Status("");
+  return root && root->state == core::NodeState::kStopped;
+}
 
 bool Executor::Idle() const { return queue_.empty() && tree_.Idle(); }
 

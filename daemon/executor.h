@@ -56,6 +56,8 @@ class Executor : public DaemonApi {
   void OnLifecycle(const core::Lifecycle& event);
   void TrackEvent(const core::Event& event);
   void PersistOperatorStops();
+  /// The root supervisor is stopped (it gave up, with on_root_give_up: stay).
+  bool RootStopped() const;
   std::string WantedStatePath() const;
 
   uv_loop_t* loop_;

@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
       "  supd -c examples/supd.json          run the example tree\n"
       "  supd --check -c /etc/supd/supd.json validate a config and exit\n"
       "Exit status: 0 after a clean stop, 1 bad config or start-up failure,\n"
-      "3 the root supervisor gave up, or a significant child's status after auto_shutdown.");
+      "3 the root supervisor gave up (on_root_give_up: exit; with stay, a later shutdown\n"
+      "exits 0), or a significant child's status after auto_shutdown.");
   std::optional<std::string> config_flag;
   std::optional<std::string> socket;
   std::string log_level = "info";

@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <sstream>
 
@@ -38,17 +37,29 @@ std::string FindCgroup2Mount() {
 
 namespace {
 
+// The inode of supd's pid namespace: the pid in a base's name means something only there
+// (every supd that is PID 1 of a container is "1").
+std::string PidNamespaceTag() {
+  struct stat st;
+  if (stat("/proc/self/ns/pid", &st) != 0) return "0";
+  return std::to_string(static_cast<unsigned long long>(st.st_ino));
+}
+
 // Base directories of supd instances that are gone (killed before they could clean up):
 // their empty run cgroups and themselves. rmdir fails on a populated cgroup, so nothing
-// that still holds a process is touched.
+// that still holds a process is touched. Only bases named "supd-<pid>-<our pid namespace>"
+// are judged: a pid of another namespace says nothing here.
 void RemoveStaleBases(const std::string& parent) {
   DIR* d = opendir(parent.c_str());
   if (d == nullptr) return;
   std::vector<std::string> stale;
+  std::string ns = "-" + PidNamespaceTag();
   while (dirent* e = readdir(d)) {
     std::string name = e->d_name;
     if (name.rfind("supd-", 0) != 0) continue;
-    long pid = std::strtol(name.c_str() + 5, nullptr, 10);
+    char* end = nullptr;
+    long pid = std::strtol(name.c_str() + 5, &end, 10);
+    if (std::string(end).rfind(ns, 0) != 0) continue;
     if (pid <= 0 || kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
     stale.push_back(parent + "/" + name);
   }
@@ -100,14 +111,17 @@ void CgroupRoot::Setup() {
     }
   }
   RemoveStaleBases(mount + own);
-  static std::atomic<int> instance{0};
-  int n = instance++;
-  std::string dir = mount + own + "/supd-" + std::to_string(getpid());
-  if (n > 0) dir += "." + std::to_string(n);
-  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    reason_ = "cgroup v2 hierarchy at " + mount + own + " is not writable (mkdir " + dir +
-              ": " + ErrnoText(errno) + ")";
-    return;
+  // Never share a base with another instance (same pid in another pid namespace, or in
+  // this process): its runs' cgroups would have the same names as ours.
+  std::string prefix = mount + own + "/supd-" + std::to_string(getpid()) + "-" + PidNamespaceTag();
+  std::string dir = prefix;
+  for (int n = 1; mkdir(dir.c_str(), 0755) != 0; ++n) {
+    if (errno != EEXIST || n > 1000) {
+      reason_ = "cgroup v2 hierarchy at " + mount + own + " is not writable (mkdir " + dir +
+                ": " + ErrnoText(errno) + ")";
+      return;
+    }
+    dir = prefix + "." + std::to_string(n);
   }
   base_ = dir;
   reason_.clear();

@@ -1,5 +1,5 @@
 // cgroup v2 kill scopes: one cgroup per run under supd's own cgroup
-// (<mount><own>/supd-<pid>[.<n>]/<sanitised-path>-<run>).
+// (<mount><own>/supd-<pid>-<pid namespace inode>[.<n>]/<sanitised-path>-<run>).
 #pragma once
 
 #include <sys/types.h>
