@@ -83,6 +83,7 @@ void Executor::Dispatch() {
     TrackEvent(event);
     Carry(tree_.Handle(event, MonotonicNowMs()));
   }
+  FlushLog();
   dispatching_ = false;
 }
 
@@ -133,15 +134,43 @@ void Executor::Carry(const core::Command& command) {
           OnLifecycle(c);
         } else if constexpr (std::is_same_v<T, core::TreeStopped>) {
           PersistOperatorStops();
+          FlushLog();
           if (on_tree_stopped_) on_tree_stopped_(c);
         }
       },
       command);
 }
 
-void Executor::OnLifecycle(const core::Lifecycle& event) {
+void Executor::LogLifecycle(const core::Lifecycle& event) {
+  // A worker's exit and the restart it causes read as one line, e.g.
+  // "web/w (pid 42) killed by SIGSEGV (abnormal); restart 3 of 5 within 10s": the exit's
+  // line waits for the next event of the same dispatch.
+  if (pending_exit_log_ && event.kind == core::Lifecycle::Kind::kRestarting &&
+      event.path == pending_exit_log_->path) {
+    PendingLog merged = std::move(*pending_exit_log_);
+    pending_exit_log_.reset();
+    log_.Log(merged.level, merged.line + (event.detail.empty() ? "; restarting"
+                                                                : "; " + event.detail));
+    return;
+  }
+  FlushLog();
   LogLevel level = LifecycleLevel(event);
-  if (log_.Enabled(level)) log_.Log(level, RenderLifecycle(event));
+  if (!log_.Enabled(level)) return;
+  if (event.kind == core::Lifecycle::Kind::kExited && !event.supervisor) {
+    pending_exit_log_ = PendingLog{event.path, level, RenderLifecycle(event)};
+  } else {
+    log_.Log(level, RenderLifecycle(event));
+  }
+}
+
+void Executor::FlushLog() {
+  if (!pending_exit_log_) return;
+  log_.Log(pending_exit_log_->level, pending_exit_log_->line);
+  pending_exit_log_.reset();
+}
+
+void Executor::OnLifecycle(const core::Lifecycle& event) {
+  LogLifecycle(event);
   if (subscribers_.empty()) return;
   double now = WallNow();
   // A callback may unsubscribe (a slow client dropped): iterate over a copy of the keys.

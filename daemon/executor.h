@@ -54,6 +54,8 @@ class Executor : public DaemonApi {
   void Carry(std::vector<core::Command> commands);
   void Carry(const core::Command& command);
   void OnLifecycle(const core::Lifecycle& event);
+  void LogLifecycle(const core::Lifecycle& event);
+  void FlushLog();
   void TrackEvent(const core::Event& event);
   void PersistOperatorStops();
   /// The root supervisor is stopped (it gave up, with on_root_give_up: stay).
@@ -79,6 +81,13 @@ class Executor : public DaemonApi {
   std::unordered_map<core::RunId, std::string> run_path_;
   std::unordered_map<std::string, core::RunId> path_run_;
   std::unordered_map<core::RunId, int> run_pid_;
+
+  struct PendingLog {
+    std::string path;
+    LogLevel level;
+    std::string line;
+  };
+  std::optional<PendingLog> pending_exit_log_;  ///< an exit's line, waiting for its restart
 
   std::uint64_t next_subscriber_ = 1;
   std::map<std::uint64_t, EventCallback> subscribers_;
