@@ -47,8 +47,16 @@ std::string Uptime(const NodeView& n, double now) {
 
 std::string Pid(const NodeView& n) { return n.pid ? std::to_string(*n.pid) : "-"; }
 
+// How long the last start took to become ready, while that start is current.
+std::string ReadyIn(const NodeView& n) {
+  if (!n.ready_after_ms || (n.state != "running" && n.state != "stopping")) return "-";
+  return FormatReadyAfter(*n.ready_after_ms);
+}
+
+constexpr int kColumns = 9;
+
 struct Row {
-  std::string cells[7];
+  std::string cells[kColumns];
   std::string state;  // for colour
 };
 
@@ -59,9 +67,11 @@ void Collect(const NodeView& n, int depth, double now, std::vector<Row>* rows) {
   r.cells[1] = n.state + (n.operator_stopped ? " (operator)" : "");
   r.cells[2] = Pid(n);
   r.cells[3] = Uptime(n, now);
-  r.cells[4] = std::to_string(n.restarts);
-  r.cells[5] = FormatExit(n.last_exit);
-  r.cells[6] = n.supervisor ? "" : (n.kill_mode.empty() ? "-" : n.kill_mode);
+  r.cells[4] = ReadyIn(n);
+  r.cells[5] = std::to_string(n.restarts);
+  r.cells[6] = FormatExit(n.last_exit);
+  r.cells[7] = n.supervisor ? "" : (n.kill_mode.empty() ? "-" : n.kill_mode);
+  r.cells[8] = n.status_text;
   rows->push_back(std::move(r));
   for (const NodeView& c : n.children) Collect(c, depth + 1, now, rows);
 }
@@ -82,24 +92,41 @@ std::string FormatExit(const std::optional<NodeView::Exit>& exit) {
   return exit->reason.empty() ? what : what + " (" + exit->reason + ")";
 }
 
+std::string FormatReadyAfter(long long ms) {
+  if (ms < 0) ms = 0;
+  if (ms < 1000) return std::to_string(ms) + "ms";
+  if (ms < 60000) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(ms / 100) / 10.0);
+    return buf;
+  }
+  return protocol::FormatDuration(ms);
+}
+
 std::string StatusTable(const std::vector<NodeView>& nodes, double now, bool color) {
   std::vector<Row> rows;
-  rows.push_back(Row{{"PATH", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "KILL"}, ""});
+  rows.push_back(Row{{"PATH", "STATE", "PID", "UPTIME", "READY IN", "RESTARTS", "LAST EXIT",
+                      "KILL", "STATUS TEXT"},
+                     ""});
   for (const NodeView& n : nodes) Collect(n, 0, now, &rows);
-  std::size_t widths[7] = {};
+  // The sd_notify STATUS= column only when some child said something.
+  bool any_text = false;
+  for (std::size_t k = 1; k < rows.size(); ++k) any_text |= !rows[k].cells[8].empty();
+  const int columns = any_text ? kColumns : kColumns - 1;
+  std::size_t widths[kColumns] = {};
   for (const Row& r : rows) {
-    for (int i = 0; i < 7; ++i) widths[i] = std::max(widths[i], Width(r.cells[i]));
+    for (int i = 0; i < columns; ++i) widths[i] = std::max(widths[i], Width(r.cells[i]));
   }
   std::string out;
   for (std::size_t k = 0; k < rows.size(); ++k) {
     const Row& r = rows[k];
     std::string line;
-    for (int i = 0; i < 7; ++i) {
-      std::string cell = i == 6 ? r.cells[i] : Pad(r.cells[i], widths[i]);
+    for (int i = 0; i < columns; ++i) {
+      std::string cell = i == columns - 1 ? r.cells[i] : Pad(r.cells[i], widths[i]);
       if (k == 0) cell = Paint(cell, "\033[1m", color);
       else if (i == 1) cell = Paint(cell, StateColor(r.state), color);
       line += cell;
-      if (i < 6) line += "  ";
+      if (i < columns - 1) line += "  ";
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line;
@@ -139,9 +166,12 @@ std::string TreeView(const NodeView& root, double now, bool color) {
     if (n->pid) line += "  pid " + std::to_string(*n->pid);
     std::string up = Uptime(*n, now);
     if (up != "-") line += "  up " + up;
+    std::string ready_in = ReadyIn(*n);
+    if (ready_in != "-") line += "  ready in " + ready_in;
     if (n->restarts) line += "  restarts " + std::to_string(n->restarts);
     if (n->last_exit) line += "  last " + FormatExit(n->last_exit);
     if (n->operator_stopped) line += "  (stopped by operator)";
+    if (!n->status_text.empty()) line += "  \"" + n->status_text + "\"";
     out += line;
     out += '\n';
   }

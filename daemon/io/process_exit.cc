@@ -69,6 +69,7 @@ void ProcessManager::Impl::DrainZombies() {
     if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) break;  // ECHILD
     if (info.si_pid == 0) break;
     pid_t pid = info.si_pid;
+    if (ReapProbe(pid)) continue;  // a readiness probe: never a run
     auto it = by_pid.find(pid);
     if (it == by_pid.end()) {
       // An orphan adopted as subreaper (or a child not ours): reap it quietly.
@@ -98,13 +99,7 @@ void ProcessManager::Impl::OnMainReaped(Run& r, core::ExitStatus status) {
     close(r.pidfd);
     r.pidfd = -1;
   }
-  // A readiness line written right before exiting still counts, before the exit.
-  bool eof = false;
-  if (!r.ready && r.notify_fd >= 0 && NotifyHasNewline(r, &eof)) {
-    r.ready = true;
-    Emit(core::ChildReady{r.id});
-  }
-  StopReadiness(r);
+  ReadinessAtExit(r);  // a readiness message sent right before exiting still counts
   if (ScopeEmpty(r)) {
     Finish(r.id);
     return;

@@ -11,11 +11,14 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "daemon/io/cgroup.h"
 #include "daemon/io/process_manager.h"
+#include "daemon/io/sd_notify_socket.h"
+#include "daemon/io/spawn_plan.h"
 #include "daemon/io/spawner.h"
 #include "daemon/io/state_file.h"
 #include "daemon/io/uv_handle.h"
@@ -41,6 +44,12 @@ struct ProcessManager::Impl {
   std::unordered_map<core::RunId, std::unique_ptr<Run>> runs;
   std::unordered_map<pid_t, Run*> by_pid;
   std::set<core::RunId> awaiting_empty;
+  /// Live `ready: {command}` probes by pid: reaped here, never reported as children.
+  struct Probe {
+    core::RunId run = 0;
+    int pidfd = -1;
+  };
+  std::unordered_map<pid_t, Probe> probes;
   std::vector<core::Event> pending;
   bool flushing = false;
   bool initialised = false;
@@ -83,10 +92,26 @@ struct ProcessManager::Impl {
   }
 
   void DoSpawn(const core::Spawn& cmd);
+  // readiness.cc: per `ready` kind. Prepare runs before the spawn (pipe, socket, env).
+  std::optional<std::string> PrepareReadiness(Run& r, SpawnPlan* plan, PlanFds* fds);
   void StartReadiness(Run& r);
+  void MarkReady(Run& r);
+  void ReadinessAtExit(Run& r);  // the main process was reaped: last messages, then stop
   void StopReadiness(Run& r);
   void OnNotifyReadable(Run& r, int status);
   bool NotifyHasNewline(Run& r, bool* eof);
+  void CloseNotifyFd(Run& r);
+  // ready_sd_notify.cc
+  void StartSdNotify(Run& r);
+  void OnSdNotifyMessage(Run& r, std::string_view text, uid_t uid, pid_t pid);
+  void ArmWatchdog(Run& r);
+  void EmitWatchdogExpired(core::RunId id);
+  // ready_probe.cc
+  void StartProbe(Run& r);
+  void OnProbeTimer(Run& r);
+  void StopProbe(Run& r);
+  bool ReapProbe(pid_t pid);  // true if `pid` was a probe (now reaped)
+  void KillProbesAtClose();
 
   void SignalScope(Run& r, int signo);
   bool ScopeEmpty(Run& r);
@@ -119,9 +144,20 @@ struct ProcessManager::Impl::Run {
   UvHandle<uv_poll_t> notify_poll;
   UvHandle<uv_timer_t> ready_timer;
   UvHandle<uv_timer_t> leftover_timer;
+  // ready: "sd_notify"
+  SdNotifySocket sd_socket;
+  UvHandle<uv_poll_t> sd_poll;
+  UvHandle<uv_timer_t> watchdog_timer;
+  core::Millis watchdog_ms = 0;  // 0: no watchdog
+  // ready: {command}
+  UvHandle<uv_timer_t> probe_timer;
+  pid_t probe_pid = -1;     // the probe running now, or -1
+  bool probe_due = false;   // the interval passed: start the next once this one is reaped
+  bool probe_error_logged = false;
 
   ~Run() {
     notify_poll.Reset();
+    sd_poll.Reset();  // stop polling before the socket (a member) closes its fd
     if (notify_fd >= 0) close(notify_fd);
     if (pidfd >= 0) close(pidfd);
   }

@@ -1,11 +1,72 @@
+// Readiness per `ready` kind (SPEC §1): exec, after, notify_fd here; sd_notify in
+// ready_sd_notify.cc, command probes in ready_probe.cc. Each reports ChildReady once, only
+// while the main process lives; the core owns start_timeout.
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "daemon/io/process_manager_impl.h"
+#include "daemon/io/sys.h"
 
 namespace supd::io {
+namespace {
+
+void SetEnv(std::vector<std::string>* envp, const std::string& key, const std::string& value) {
+  std::string prefix = key + "=";
+  for (auto& e : *envp) {
+    if (e.compare(0, prefix.size(), prefix) == 0) {
+      e = prefix + value;
+      return;
+    }
+  }
+  envp->push_back(prefix + value);
+}
+
+bool SetInSpec(const core::WorkerSpec& spec, const std::string& key) {
+  return std::any_of(spec.env.begin(), spec.env.end(),
+                     [&](const auto& kv) { return kv.first == key; });
+}
+
+}  // namespace
+
+std::optional<std::string> ProcessManager::Impl::PrepareReadiness(Run& r, SpawnPlan* plan,
+                                                                  PlanFds* fds) {
+  const core::WorkerSpec& spec = *r.spec;
+  if (spec.ready.kind != core::ReadySpec::Kind::kSdNotify && !SetInSpec(spec, "NOTIFY_SOCKET")) {
+    // supd's own NOTIFY_SOCKET (from systemd) is not the child's: as systemd does for a
+    // service without NotifyAccess, a child that does not speak sd_notify to us gets none.
+    std::erase_if(plan->envp, [](const std::string& e) {
+      return e.compare(0, 14, "NOTIFY_SOCKET=") == 0;
+    });
+  }
+  switch (spec.ready.kind) {
+    case core::ReadySpec::Kind::kNotifyFd: {
+      int p[2];
+      if (pipe2(p, O_CLOEXEC) != 0) return "spawn failed: pipe: " + ErrnoText(errno);
+      fds->fds.push_back(p[1]);  // our copy of the write end closes after the spawn
+      r.notify_fd = p[0];
+      fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+      plan->notify_fd = p[1];
+      plan->notify_target = spec.ready.notify_fd;
+      break;
+    }
+    case core::ReadySpec::Kind::kSdNotify: {
+      if (auto err = r.sd_socket.Open(std::to_string(r.id))) return "spawn failed: " + *err;
+      SetEnv(&plan->envp, "NOTIFY_SOCKET", r.sd_socket.env_value());
+      if (spec.watchdog && *spec.watchdog > 0) {
+        r.watchdog_ms = *spec.watchdog;
+        SetEnv(&plan->envp, "WATCHDOG_USEC", std::to_string(*spec.watchdog * 1000));
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return std::nullopt;
+}
 
 void ProcessManager::Impl::StartReadiness(Run& r) {
   const core::ReadySpec& ready = r.spec->ready;
@@ -19,10 +80,7 @@ void ProcessManager::Impl::StartReadiness(Run& r) {
             auto* run = static_cast<Run*>(t->data);
             if (run == nullptr) return;
             Impl* self = run->owner;
-            if (run->main_alive && !run->ready) {
-              run->ready = true;
-              self->Emit(core::ChildReady{run->id});
-            }
+            self->MarkReady(*run);
             run->ready_timer.Reset();
             self->Flush();
           },
@@ -45,11 +103,23 @@ void ProcessManager::Impl::StartReadiness(Run& r) {
                     });
       return;
     }
-    default:
+    case core::ReadySpec::Kind::kSdNotify:
+      StartSdNotify(r);
+      return;
+    case core::ReadySpec::Kind::kCommand:
+      StartProbe(r);
+      return;
+    case core::ReadySpec::Kind::kExec:
       break;
   }
+  MarkReady(r);
+}
+
+void ProcessManager::Impl::MarkReady(Run& r) {
+  if (!r.main_alive || r.ready) return;
   r.ready = true;
   Emit(core::ChildReady{r.id});
+  ArmWatchdog(r);  // the watchdog runs from readiness on
 }
 
 bool ProcessManager::Impl::NotifyHasNewline(Run& r, bool* eof) {
@@ -59,7 +129,7 @@ bool ProcessManager::Impl::NotifyHasNewline(Run& r, bool* eof) {
     ssize_t n = read(r.notify_fd, buf, sizeof buf);
     if (n > 0) {
       if (std::memchr(buf, '\n', static_cast<std::size_t>(n)) != nullptr) return true;
-      continue;
+      continue;  // anything before the newline is ignored
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return false;
@@ -71,20 +141,45 @@ bool ProcessManager::Impl::NotifyHasNewline(Run& r, bool* eof) {
 void ProcessManager::Impl::OnNotifyReadable(Run& r, int status) {
   bool eof = status < 0;
   bool ready = !eof && NotifyHasNewline(r, &eof);
-  if (ready && r.main_alive && !r.ready) {
-    r.ready = true;
-    Emit(core::ChildReady{r.id});
-  }
-  if (ready || eof) StopReadiness(r);
+  if (ready) MarkReady(r);
+  // After the newline (or EOF) supd closes its end: later writes get EPIPE.
+  if (ready || eof) CloseNotifyFd(r);
 }
 
-void ProcessManager::Impl::StopReadiness(Run& r) {
-  r.ready_timer.Reset();
+void ProcessManager::Impl::CloseNotifyFd(Run& r) {
   r.notify_poll.Reset();  // stops polling before the fd is closed
   if (r.notify_fd >= 0) {
     close(r.notify_fd);
     r.notify_fd = -1;
   }
+}
+
+void ProcessManager::Impl::ReadinessAtExit(Run& r) {
+  // A readiness line or datagram sent right before exiting still counts, before the exit.
+  if (!r.ready && r.notify_fd >= 0) {
+    bool eof = false;
+    if (NotifyHasNewline(r, &eof)) {
+      r.ready = true;
+      Emit(core::ChildReady{r.id});
+    }
+  }
+  if (r.sd_socket.is_open()) {
+    r.main_alive = true;  // judged as of the exit: messages sent before it count
+    r.sd_socket.Drain([&](std::string_view text, uid_t uid, pid_t pid) {
+      OnSdNotifyMessage(r, text, uid, pid);
+    });
+    r.main_alive = false;
+  }
+  StopReadiness(r);
+}
+
+void ProcessManager::Impl::StopReadiness(Run& r) {
+  r.ready_timer.Reset();
+  CloseNotifyFd(r);
+  r.sd_poll.Reset();
+  r.sd_socket.Close();
+  r.watchdog_timer.Reset();
+  StopProbe(r);
 }
 
 }  // namespace supd::io

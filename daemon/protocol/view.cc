@@ -81,6 +81,9 @@ std::optional<NodeView> NodeFromJson(const json& j) {
   n.restart = StringOr(j, "restart");
   n.kill_mode = StringOr(j, "kill_mode");
   n.status_text = StringOr(j, "status_text");
+  if (auto it = j.find("ready_after_ms"); it != j.end() && it->is_number_integer()) {
+    n.ready_after_ms = it->get<long long>();
+  }
   n.operator_stopped = BoolOr(j, "operator_stopped", false);
   n.dynamic = BoolOr(j, "dynamic", false);
   if (auto it = j.find("children"); it != j.end() && it->is_array()) {

@@ -40,6 +40,7 @@ struct NodeView {
   std::string restart;    ///< "permanent", ... ("" when the daemon did not say)
   std::string kill_mode;  ///< workers: the mode in force
   std::string status_text;
+  std::optional<long long> ready_after_ms;  ///< spawn to ready, last start (when known)
   bool operator_stopped = false;
   bool dynamic = false;
   std::vector<NodeView> children;

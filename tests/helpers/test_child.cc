@@ -30,6 +30,11 @@
 //   --sleep-until-ms T    sleep until CLOCK_REALTIME reaches T (ms since the epoch).
 //   --signal-self SIG     kill(getpid(), SIG) (after restoring the default disposition).
 //   --exit N              exit with code N now.
+//   --notify-now          do the --notify-fd write here instead of after the start line;
+//                         with --log, first append "ready P" (timestamped with --log-ts).
+//   --sd-notify STR       send STR as one datagram to $NOTIFY_SOCKET ("@name" = abstract);
+//                         the two characters \n in STR become a newline.
+//   --sd-ping MS N        send "WATCHDOG=1" N times, MS ms apart (the first at once).
 // Without --exit the program then waits for signals forever.
 //
 // Control while running (the conformance adapter's "crash"/"exit_normal" actions):
@@ -42,10 +47,13 @@
 #include <grp.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -193,6 +201,29 @@ void ListFds() {
   closedir(d);
 }
 
+// sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET.
+void SdNotify(std::string msg) {
+  for (std::size_t p; (p = msg.find("\\n")) != std::string::npos;) msg.replace(p, 2, "\n");
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  if (path == nullptr || *path == '\0') {
+    std::fprintf(stderr, "supd_test_child: NOTIFY_SOCKET is not set\n");
+    return;
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::size_t len = std::strlen(path);
+  if (len >= sizeof addr.sun_path) return;
+  std::memcpy(addr.sun_path, path, len);
+  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  socklen_t alen = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
+  if (sendto(fd, msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&addr), alen) < 0) {
+    std::perror("supd_test_child: sendto NOTIFY_SOCKET");
+  }
+  close(fd);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -201,6 +232,7 @@ int main(int argc, char** argv) {
   bool notify_hold = false, ignore_term = false, term_handler = false;
   bool fork_ignore_term = false, fork_setsid = false;
   const char* fork_pidfile = nullptr;
+  bool notify_later = false;
   std::vector<std::pair<std::string, std::string>> actions;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -223,11 +255,16 @@ int main(int argc, char** argv) {
     else if (a == "--fork-setsid") fork_setsid = true;
     else if (a == "--fork-setsid-ignore-term") fork_setsid = fork_ignore_term = true;
     else if (a == "--fork-pidfile") fork_pidfile = next();
-    else if (a == "--list-fds" || a == "--print-info" || a == "--close-stdout") {
+    else if (a == "--list-fds" || a == "--print-info" || a == "--close-stdout" ||
+             a == "--notify-now") {
+      if (a == "--notify-now") notify_later = true;
       actions.emplace_back(a, "");
+    } else if (a == "--sd-ping") {
+      std::string ms = next();
+      actions.emplace_back(a, ms + " " + next());
     } else if (a == "--fork" || a == "--print-lines" || a == "--write-pidfile" ||
                a == "--sleep-ms" || a == "--after-ms" || a == "--sleep-until-ms" || a == "--signal-self" ||
-               a == "--exit") {
+               a == "--exit" || a == "--sd-notify") {
       actions.emplace_back(a, next());
     } else {
       std::fprintf(stderr, "supd_test_child: unknown argument %s\n", a.c_str());
@@ -247,14 +284,16 @@ int main(int argc, char** argv) {
     std::size_t n = TimestampPrefix(ts, sizeof ts);
     AppendLine(g_log, std::string(ts, n) + "start " + g_path + "\n");
   }
-  if (notify_fd >= 0 && !notify_hold) {
+  auto notify = [&] {
+    if (notify_fd < 0 || notify_hold) return;
     std::string msg = notify_raw != nullptr ? notify_raw : "\n";
     if (!msg.empty()) {
       ssize_t n = write(notify_fd, msg.data(), msg.size());
       (void)n;
     }
     close(notify_fd);
-  }
+  };
+  if (!notify_later) notify();
   for (const auto& [a, v] : actions) {
     std::fflush(stdout);
     if (a == "--fork") {
@@ -291,6 +330,22 @@ int main(int argc, char** argv) {
           }
         }
         close(ready[0]);
+      }
+    } else if (a == "--notify-now") {
+      if (g_log != nullptr) {
+        char ts[32];
+        std::size_t n = TimestampPrefix(ts, sizeof ts);
+        AppendLine(g_log, std::string(ts, n) + "ready " + g_path + "\n");
+      }
+      notify();
+    } else if (a == "--sd-notify") {
+      SdNotify(v);
+    } else if (a == "--sd-ping") {
+      long ms = std::atol(v.c_str());
+      int count = std::atoi(v.c_str() + v.find(' ') + 1);
+      for (int k = 0; k < count; ++k) {
+        if (k > 0) SleepMs(ms);
+        SdNotify("WATCHDOG=1");
       }
     } else if (a == "--list-fds") {
       ListFds();
