@@ -10,9 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <climits>
+#include <cstdio>
 #include <cstring>
 
+#include "daemon/io/clone3.h"
 #include "daemon/io/sys.h"
 
 namespace supd::io {
@@ -131,6 +135,31 @@ int ChildMain(void* arg) {
   Fail(c, kExec);
 }
 
+// clone3(CLONE_INTO_CGROUP) unless the kernel lacked it once (or a test forces the old way):
+// the answer is per kernel, so decide once per process.
+std::atomic<bool> legacy_clone{false};
+std::atomic<bool> force_legacy_clone{false};
+
+bool IsCgroupErrno(int err) {
+  return err == EBUSY || err == EOPNOTSUPP || err == EACCES || err == EPERM || err == ENODEV ||
+         err == EBADF;
+}
+
+// The cgroup directory of an open cgroup.procs (we are handed the fd, not the path), as an fd
+// for clone_args.cgroup; -1 when that fails (the caller then joins through the fd itself).
+int OpenCgroupDirOf(int procs_fd) {
+  char link[64];
+  char path[PATH_MAX];
+  std::snprintf(link, sizeof link, "/proc/self/fd/%d", procs_fd);
+  ssize_t n = readlink(link, path, sizeof path - 1);
+  if (n <= 0 || static_cast<std::size_t>(n) >= sizeof path - 1) return -1;
+  path[n] = '\0';
+  char* slash = std::strrchr(path, '/');
+  if (slash == nullptr || std::strcmp(slash, "/cgroup.procs") != 0) return -1;
+  *slash = '\0';
+  return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 std::vector<char*> CStrings(const std::vector<std::string>& v) {
   std::vector<char*> out;
   out.reserve(v.size() + 1);
@@ -225,21 +254,47 @@ SpawnResult Spawner::Spawn(const SpawnPlan& plan) {
   ctx.stage = kNone;
   ctx.err = 0;
 
+  // With a cgroup, spawn straight into it: the child then never writes cgroup.procs.
+  int cgroup_dir = -1;
+  if (plan.cgroup_procs_fd >= 0 && !legacy_clone.load(std::memory_order_relaxed) &&
+      !force_legacy_clone.load(std::memory_order_relaxed)) {
+    cgroup_dir = OpenCgroupDirOf(plan.cgroup_procs_fd);
+  }
+
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   int pidfd = -1;
-  pid_t pid = clone(ChildMain, static_cast<char*>(stack_) + stack_size_,
-                    CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | SIGCHLD, &ctx,
-                    &pidfd);
-  int clone_errno = errno;
+  pid_t pid = -1;
+  int clone_errno = 0;
+  bool cgroup_error = false;
+  if (cgroup_dir >= 0) {
+    ctx.cgroup_procs_fd = -1;
+    pid = Clone3IntoCgroup(ChildMain, &ctx, stack_, stack_size_, cgroup_dir, &pidfd);
+    if (pid < 0) {
+      clone_errno = -pid;
+      if (clone_errno == ENOSYS || clone_errno == EINVAL || clone_errno == E2BIG) {
+        legacy_clone.store(true, std::memory_order_relaxed);  // old kernel or seccomp filter
+        ctx.cgroup_procs_fd = plan.cgroup_procs_fd;
+      } else {
+        cgroup_error = IsCgroupErrno(clone_errno);
+      }
+    }
+  }
+  if (cgroup_dir < 0 || ctx.cgroup_procs_fd >= 0) {
+    pid = clone(ChildMain, static_cast<char*>(stack_) + stack_size_,
+                CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | SIGCHLD, &ctx, &pidfd);
+    clone_errno = errno;
+  }
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (cgroup_dir >= 0) close(cgroup_dir);
 
   // Drop our references to the child's files (a pipe's write end must not stay open here).
   for (int fd : staged_) dup3(dev_null_, fd, O_CLOEXEC);
 
   if (pid < 0) {
-    result.error = std::string("fork failed: ") + ErrnoText(clone_errno);
+    result.error = std::string(cgroup_error ? "cgroup join failed: " : "fork failed: ") +
+                   ErrnoText(clone_errno);
     return result;
   }
   if (ctx.stage != kNone) {
@@ -259,6 +314,15 @@ SpawnResult Spawner::Spawn(const SpawnPlan& plan) {
   result.pid = pid;
   result.pidfd = pidfd;
   return result;
+}
+
+void Spawner::ForceLegacyCloneForTesting(bool legacy) {
+  force_legacy_clone.store(legacy, std::memory_order_relaxed);
+}
+
+bool Spawner::UsesClone3IntoCgroup() {
+  return !legacy_clone.load(std::memory_order_relaxed) &&
+         !force_legacy_clone.load(std::memory_order_relaxed);
 }
 
 std::string ResolveExecutable(const std::string& name, const std::string& path_env, int* err) {

@@ -1,4 +1,5 @@
-// The spawner: clone(CLONE_VM|CLONE_VFORK|CLONE_PIDFD|CLONE_FILES) on a private stack,
+// The spawner: clone(CLONE_VM|CLONE_VFORK|CLONE_PIDFD|CLONE_FILES) on a private stack (clone3
+// with CLONE_INTO_CGROUP for a child that gets a cgroup),
 // async-signal-safe setup in the child, {stage, errno} of a failure reported through
 // memory shared with the parent. Everything that may allocate or read NSS (argv, envp,
 // PATH lookup, groups) is prepared in the parent as a SpawnPlan.
@@ -36,7 +37,8 @@ struct SpawnPlan {
   /// Parent fd that becomes the child's fd `notify_target` (readiness pipe), or -1.
   int notify_fd = -1;
   int notify_target = -1;
-  /// Open fd of the child's cgroup.procs: the child joins it before exec; -1 = none.
+  /// Open fd of the child's cgroup.procs; -1 = none. The child is cloned straight into that
+  /// cgroup (clone3 CLONE_INTO_CGROUP) or, on kernels without it, joins it before exec.
   int cgroup_procs_fd = -1;
 };
 
@@ -60,6 +62,11 @@ class Spawner {
   SpawnResult Spawn(const SpawnPlan& plan);
   /// The RLIMIT_NOFILE soft limit children get unless their spec says otherwise.
   void SetDefaultNofile(rlimit limit) { default_nofile_ = limit; }
+
+  /// Tests: join the cgroup by writing cgroup.procs in the child, as on kernels < 5.7.
+  static void ForceLegacyCloneForTesting(bool legacy);
+  /// False once clone3(CLONE_INTO_CGROUP) was found missing (or while forced off).
+  static bool UsesClone3IntoCgroup();
 
  private:
   int dev_null_ = -1;

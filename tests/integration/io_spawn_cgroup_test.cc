@@ -1,0 +1,84 @@
+// Spawning into a cgroup: clone3(CLONE_INTO_CGROUP), and the cgroup.procs write of kernels
+// without it. Either way the child runs in its run's cgroup before its first instruction.
+#include "tests/integration/io_harness.h"
+
+#include "daemon/io/spawner.h"
+
+namespace supd::io::test {
+namespace {
+
+using core::ExitStatus;
+
+bool CgroupAvailable(Harness& h) {
+  core::WorkerSpec spec = *ChildSpec({});
+  spec.kill_mode = core::KillMode::kCgroup;
+  auto err = h.pm().CheckSpec(spec);
+  if (err) MESSAGE("skipped: no writable cgroup v2: " << *err);
+  return !err;
+}
+
+// Resets the forced fallback even when a REQUIRE throws.
+struct LegacyClone {
+  explicit LegacyClone(bool on) { Spawner::ForceLegacyCloneForTesting(on); }
+  ~LegacyClone() { Spawner::ForceLegacyCloneForTesting(false); }
+};
+
+// Runs `cat /proc/self/cgroup` in cgroup mode; checks that it ran in its run's cgroup
+// (".../supd-<our pid>-<ns>/test.child<run>-<run>"), not in ours.
+void ChildSeesItsCgroup() {
+  Harness h;
+  if (!CgroupAvailable(h)) return;
+  std::string out = h.dir() + "/cgroup.out";
+  auto spec = ChildSpec({});
+  spec->command = {"/bin/cat", "/proc/self/cgroup"};
+  spec->kill_mode = core::KillMode::kCgroup;
+  spec->stdout_spec.kind = core::OutputSpec::Kind::kFile;
+  spec->stdout_spec.file = out;
+  auto run = h.Spawn(spec);
+  REQUIRE(h.Pid(run) > 0);
+  CHECK(h.pm().EffectiveKillMode(run) == "cgroup");
+  CHECK(h.WaitExit(run) == ExitStatus::Exited(0));
+  std::string line;
+  for (const auto& l : Lines(ReadFile(out))) {
+    if (l.rfind("0::", 0) == 0) line = l;
+  }
+  INFO("child's /proc/self/cgroup: " << ReadFile(out));
+  REQUIRE(!line.empty());
+  std::string leaf = "/test.child" + std::to_string(run) + "-" + std::to_string(run);
+  CHECK(line.find("/supd-" + std::to_string(getpid()) + "-") != std::string::npos);
+  REQUIRE(line.size() > leaf.size());
+  CHECK(line.compare(line.size() - leaf.size(), leaf.size(), leaf) == 0);
+}
+
+TEST_CASE("io: a cgroup-mode child is spawned straight into its cgroup (clone3)") {
+  ChildSeesItsCgroup();
+  CHECK(Spawner::UsesClone3IntoCgroup());  // kernel >= 5.7 here: no fallback was needed
+}
+
+TEST_CASE("io: a cgroup-mode child joins its cgroup before exec on the fallback path") {
+  LegacyClone legacy(true);
+  CHECK(!Spawner::UsesClone3IntoCgroup());
+  ChildSeesItsCgroup();
+}
+
+// A failure in the child is still reported through the shared memory on both paths.
+void ExecFailureReported() {
+  Harness h;
+  if (!CgroupAvailable(h)) return;
+  auto spec = ChildSpec({});
+  spec->command = {"/nonexistent/supd-no-such-program"};
+  spec->kill_mode = core::KillMode::kCgroup;
+  auto run = h.Spawn(spec);
+  REQUIRE(h.Failed(run));
+  CHECK(h.Failed(run)->find("exec failed") != std::string::npos);
+  CHECK(h.Failed(run)->find("/nonexistent/supd-no-such-program") != std::string::npos);
+}
+
+TEST_CASE("io: exec failure of a cgroup-mode child is reported (clone3 and fallback)") {
+  ExecFailureReported();
+  LegacyClone legacy(true);
+  ExecFailureReported();
+}
+
+}  // namespace
+}  // namespace supd::io::test
