@@ -157,6 +157,7 @@ ControlServer::ControlServer(uv_loop_t* loop, ControlServerOptions options, Daem
 
 ControlServer::~ControlServer() {
   Close();
+  Close();  // no loop turn left to flush in: drop whoever is left
   graveyard_.clear();
 }
 
@@ -218,7 +219,21 @@ void ControlServer::Close() {
   }
   std::vector<Connection*> all;
   for (auto& [id, c] : conns_) all.push_back(c.get());
-  for (Connection* c : all) Drop(*c);
+  if (closed_) {
+    flush_timer_.Reset();
+    for (Connection* c : all) Drop(*c);
+    return;
+  }
+  closed_ = true;
+  // A shutdown's reply and the tree's last events may still sit in a write queue: let
+  // them out, but never wait on a client that does not read.
+  for (Connection* c : all) CloseAfterFlush(*c);
+  if (conns_.empty()) return;
+  flush_timer_.Init([this](uv_timer_t* t) { return uv_timer_init(loop_, t); }, this);
+  uv_timer_start(flush_timer_.get(), [](uv_timer_t* t) {
+    auto* self = static_cast<ControlServer*>(t->data);
+    self->Close();  // the second call drops whoever is left
+  }, kCloseFlushMs, 0);
 }
 
 void ControlServer::Collect() { graveyard_.clear(); }
@@ -629,6 +644,7 @@ void ControlServer::Drop(Connection& c) {
     graveyard_.push_back(std::move(it->second));
     conns_.erase(it);
   }
+  if (closed_ && conns_.empty()) flush_timer_.Reset();  // everyone flushed: no wait
   if (depth_ == 0) Collect();
 }
 

@@ -45,9 +45,12 @@ class ControlServer {
   /// and group, listens, subscribes to lifecycle events. Returns a human error (e.g.
   /// "another supd is running: /run/supd/supd.sock accepts connections") or nullopt.
   std::optional<std::string> Start();
-  /// Stops listening, drops every client (pending operations' replies are discarded),
-  /// unsubscribes, removes the socket file. Idempotent.
+  /// Stops listening, unsubscribes, removes the socket file, and closes every client once
+  /// what was already queued for it (a shutdown's reply, the last events) is written —
+  /// within `kCloseFlushMs`, after which the rest are dropped. Pending operations' replies
+  /// are discarded. Idempotent; a second call drops every client at once.
   void Close();
+  static constexpr std::uint64_t kCloseFlushMs = 1000;
 
   std::size_t ClientCount() const { return conns_.size(); }
   const std::string& path() const { return options_.path; }
@@ -87,6 +90,8 @@ class ControlServer {
   /// Requests queued behind one that finished inside a DaemonApi callback are handled on
   /// the next loop turn, so the executor is never re-entered from its own callbacks.
   UvHandle<uv_timer_t> resume_timer_;
+  UvHandle<uv_timer_t> flush_timer_;  ///< bounds the flush of Close()
+  bool closed_ = false;
   std::unordered_set<std::uint64_t> resume_;
   bool bound_ = false;
   ino_t bound_inode_ = 0;
