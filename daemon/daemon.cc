@@ -218,18 +218,31 @@ int RunDaemon(DaemonOptions options) {
     log.Warn("SIGHUP: reload is not available in this version yet; nothing changed");
   }));
 
-  auto maybe_ready = [&](bool root_ready) {
-    if (!ready_sent && root_ready) {
-      ready_sent = true;
-      io::NotifyServiceManager("READY=1");
-      log.Info("tree started; control socket " + socket_path);
+  // systemd's READY=1 once the whole tree is up: after the root's own `ready` event, and
+  // only when no node is still starting, stopping or waiting to restart (a child whose
+  // first start failed is being restarted while the root already counts as ready).
+  bool root_ready_seen = false;
+  std::function<bool(const core::NodeStatus&)> settled = [&](const core::NodeStatus& n) {
+    if (n.state == core::NodeState::kStarting || n.state == core::NodeState::kStopping ||
+        n.state == core::NodeState::kBackoff) {
+      return false;
     }
+    for (const auto& c : n.children) {
+      if (!settled(c)) return false;
+    }
+    return true;
   };
-  // systemd's READY=1 once the whole tree is up: the root's own `ready` event.
   executor->Subscribe([&](const core::Lifecycle& e, double) {
     // An operator restarted the root after it gave up (on_root_give_up: stay).
     if (e.kind == core::Lifecycle::Kind::kStarted && e.path.empty()) tree_stopped = false;
-    maybe_ready(e.kind == core::Lifecycle::Kind::kReady && e.path.empty());
+    if (ready_sent) return;
+    if (e.kind == core::Lifecycle::Kind::kReady && e.path.empty()) root_ready_seen = true;
+    if (!root_ready_seen) return;
+    auto root = executor->Status("");
+    if (!root || root->state != core::NodeState::kRunning || !settled(*root)) return;
+    ready_sent = true;
+    io::NotifyServiceManager("READY=1");
+    log.Info("tree started; control socket " + socket_path);
   });
   log.Info("supd " SUPD_VERSION " starting " + config.path + (::getpid() == 1 ? " as PID 1" : ""));
   executor->Start();
