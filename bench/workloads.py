@@ -575,7 +575,7 @@ def target_idle(t):
 def target_logs(t):
     s, r = t.num("supd", "file"), t.num("raw", "file")
     # No verdict until supd captures through a pipe (see the note in logs_run).
-    return [("file ≥ 50 % of raw", "n/a (no capture yet)",
+    return [("file ≥ 50 % of raw (no capture in supd yet)", "n/a",
              f"supd {_fmt(s)} MB/s (direct fd), raw {_fmt(r)} MB/s")]
 
 

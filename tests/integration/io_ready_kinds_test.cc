@@ -283,8 +283,9 @@ TEST_CASE("io: probe: a hanging probe is killed at interval; probes never overla
   std::string log = h.dir() + "/probes";
   // Each probe logs its start (pid, ns) and the number of probes alive; the first two
   // hang (a shell with a child in its group), the third succeeds.
+  // The timestamp is taken first: whatever the shell does before it is measurement noise.
   std::string probe =
-      "n=$(cat " + log + " 2>/dev/null | wc -l); echo \"$$ $(date +%s%N)\" >> " + log +
+      "t=$(date +%s%N); n=$(cat " + log + " 2>/dev/null | wc -l); echo \"$$ $t\" >> " + log +
       "; [ $n -ge 2 ] && exit 0; sleep 100; exit 0";
   long long t0 = NowMs();
   auto run = h.Spawn(ProbeSpec({}, probe, 200));
