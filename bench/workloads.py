@@ -348,8 +348,15 @@ def _size(path):
     if not path or not os.path.exists(path):
         return 0
     if os.path.isdir(path):
-        return sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path)
-                   if os.path.isfile(os.path.join(path, f)))
+        # A log directory rotates while we look (multilog, svlogd, s6-log rename and
+        # delete files): a file gone between listdir and stat counts as 0.
+        total = 0
+        for f in os.listdir(path):
+            try:
+                total += os.path.getsize(os.path.join(path, f))
+            except OSError:
+                pass
+        return total
     return os.path.getsize(path)
 
 
