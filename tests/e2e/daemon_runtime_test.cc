@@ -156,20 +156,7 @@ std::size_t CountPrefix(const std::vector<std::string>& lines, const std::string
 class Launched {
  public:
   Launched(std::vector<std::string> argv, const std::string& out_path) : out_path_(out_path) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::setpgid(0, 0);
-      int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int null = ::open("/dev/null", O_RDWR);
-      ::dup2(null, 0);
-      ::dup2(out, 1);
-      ::dup2(out, 2);
-      std::vector<char*> args;
-      for (auto& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
+    pid_ = SpawnToFile(std::move(argv), out_path, /*own_group=*/true);
   }
   ~Launched() {
     if (pid_ <= 0 || status_) return;

@@ -103,24 +103,30 @@ std::optional<nlohmann::json> Client::Call(const nlohmann::json& request, millis
   return doc;
 }
 
+pid_t SpawnToFile(std::vector<std::string> argv, const std::string& out_path, bool own_group) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    if (own_group) ::setpgid(0, 0);
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 0);
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
 SupdProcess::SupdProcess(const std::string& config_path, const std::string& socket_path,
                          const std::string& stderr_path, std::vector<std::string> extra_args)
     : socket_(socket_path), stderr_path_(stderr_path) {
   std::vector<std::string> args = {SUPD_BIN, "-c", config_path};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int null = ::open("/dev/null", O_RDWR);
-    ::dup2(null, 0);
-    ::dup2(err, 1);
-    ::dup2(err, 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  pid_ = SpawnToFile(std::move(args), stderr_path);
 }
 
 SupdProcess::~SupdProcess() {

@@ -36,6 +36,12 @@ bool WaitFor(const std::function<bool()>& condition, milliseconds timeout);
 void WriteFile(const std::string& path, const std::string& text);
 std::string ReadFile(const std::string& path);
 
+/// fork + exec `argv` (argv[0] an absolute path) with stdin from /dev/null and stdout and
+/// stderr to `out_path` (truncated); with `own_group` the child leads a new process group.
+/// Returns the pid, or -1 when fork failed.
+pid_t SpawnToFile(std::vector<std::string> argv, const std::string& out_path,
+                  bool own_group = false);
+
 /// A blocking client connection to supd's control socket.
 class Client {
  public:
