@@ -5,15 +5,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
-
-#if __has_include("config/check.h")
-#include "config/check.h"
-#define SUPD_HAVE_CONFIG_CHECK 1
-#endif
 
 #include "cli/render.h"
 #include "cli/session.h"
+#include "config/check.h"
 #include "daemon/protocol/duration.h"
 #include "daemon/protocol/request.h"
 #include "daemon/protocol/signals.h"
@@ -109,21 +106,21 @@ int Tree(const Globals& g) {
   return kExitOk;
 }
 
-int Operate(const Globals& g, const std::string& cmd, const std::vector<std::string>& paths) {
+namespace {
+
+/// One request per path, in order: prints each raw reply with --json, else `done(path)` on
+/// success or the error. Stops at once when supd is unreachable.
+int PerPath(const Globals& g, const std::vector<std::string>& paths,
+            const std::function<json(const std::string&)>& request,
+            const std::function<std::string(const std::string&)>& done) {
   for (const std::string& p : paths) {
     if (!ValidPathOrComplain(p)) return kExitUsage;
-  }
-  static const std::pair<const char*, const char*> kDone[] = {
-      {"start", "started"}, {"stop", "stopped"}, {"restart", "restarted"}};
-  const char* done = cmd.c_str();
-  for (auto& [verb, past] : kDone) {
-    if (cmd == verb) done = past;
   }
   Session s(g);
   int exit = kExitOk;
   for (const std::string& p : paths) {
     std::string raw;
-    auto reply = s.Call({{"cmd", cmd}, {"path", p}}, s.DefaultDeadline(), &raw);
+    auto reply = s.Call(request(p), s.DefaultDeadline(), &raw);
     if (!reply) {
       if (s.failure_code() == kExitUnreachable) return kExitUnreachable;
       exit = s.failure_code();
@@ -134,10 +131,24 @@ int Operate(const Globals& g, const std::string& cmd, const std::vector<std::str
       s.PrintError(*reply, p);
       exit = kExitFailed;
     } else if (!g.json) {
-      OutLine(std::string(done) + " " + DisplayPath(p));
+      OutLine(done(p));
     }
   }
   return exit;
+}
+
+}  // namespace
+
+int Operate(const Globals& g, const std::string& cmd, const std::vector<std::string>& paths) {
+  static const std::pair<const char*, const char*> kDone[] = {
+      {"start", "started"}, {"stop", "stopped"}, {"restart", "restarted"}};
+  std::string done = cmd;
+  for (auto& [verb, past] : kDone) {
+    if (cmd == verb) done = past;
+  }
+  return PerPath(
+      g, paths, [&](const std::string& p) { return json{{"cmd", cmd}, {"path", p}}; },
+      [&](const std::string& p) { return done + " " + DisplayPath(p); });
 }
 
 int Signal(const Globals& g, const std::string& sig, const std::vector<std::string>& paths) {
@@ -146,29 +157,12 @@ int Signal(const Globals& g, const std::string& sig, const std::vector<std::stri
     PrintErr("unknown signal \"" + sig + "\" (a name like HUP, SIGUSR1, or a number)");
     return kExitUsage;
   }
-  for (const std::string& p : paths) {
-    if (!ValidPathOrComplain(p)) return kExitUsage;
-  }
-  Session s(g);
-  int exit = kExitOk;
-  for (const std::string& p : paths) {
-    std::string raw;
-    auto reply =
-        s.Call({{"cmd", "signal"}, {"path", p}, {"signal", *signo}}, s.DefaultDeadline(), &raw);
-    if (!reply) {
-      if (s.failure_code() == kExitUnreachable) return kExitUnreachable;
-      exit = s.failure_code();
-      continue;
-    }
-    if (g.json) OutLine(raw);
-    if (!reply->ok) {
-      s.PrintError(*reply, p);
-      exit = kExitFailed;
-    } else if (!g.json) {
-      OutLine("sent " + protocol::SignalName(*signo) + " to " + DisplayPath(p));
-    }
-  }
-  return exit;
+  return PerPath(
+      g, paths,
+      [&](const std::string& p) { return json{{"cmd", "signal"}, {"path", p}, {"signal", *signo}}; },
+      [&](const std::string& p) {
+        return "sent " + protocol::SignalName(*signo) + " to " + DisplayPath(p);
+      });
 }
 
 int StartChild(const Globals& g, const std::string& sup, const std::optional<std::string>& id,
@@ -370,15 +364,8 @@ int Check(const Globals& g) {
 }
 
 int ConfigCheck(const std::string& file) {
-#ifdef SUPD_HAVE_CONFIG_CHECK
   std::cout.flush();
   return supd::config::RunCheck(file, std::cout, std::cerr);
-#else
-  // TODO(config): call supd::config::RunCheck(file, std::cout, std::cerr) once
-  // config/check.h lands; __has_include picks it up without a change here.
-  PrintErr("config check is not available in this build (" + file + ")");
-  return kExitFailed;
-#endif
 }
 
 int Version(const Globals& g) {

@@ -228,4 +228,13 @@ inline long long NowMs() {
       .count();
 }
 
+/// True when cgroup mode works here; otherwise says why the calling test is skipped.
+inline bool CgroupAvailable(Harness& h) {
+  core::WorkerSpec spec = *ChildSpec({});
+  spec.kill_mode = core::KillMode::kCgroup;
+  auto err = h.pm().CheckSpec(spec);
+  if (err) MESSAGE("skipped: no writable cgroup v2: " << *err);
+  return !err;
+}
+
 }  // namespace supd::io::test

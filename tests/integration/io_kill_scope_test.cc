@@ -6,14 +6,6 @@ namespace {
 
 using core::ExitStatus;
 
-bool CgroupAvailable(Harness& h) {
-  core::WorkerSpec spec = *ChildSpec({});
-  spec.kill_mode = core::KillMode::kCgroup;
-  auto err = h.pm().CheckSpec(spec);
-  if (err) MESSAGE("skipped: no writable cgroup v2: " << *err);
-  return !err;
-}
-
 // Waits until `file` lists `n` pids; registers them for teardown.
 std::vector<pid_t> GrandChildren(Harness& h, const std::string& file, std::size_t n) {
   REQUIRE(h.RunUntil([&] { return PidsIn(file).size() >= n; }, 5000));

@@ -9,14 +9,6 @@ namespace {
 
 using core::ExitStatus;
 
-bool CgroupAvailable(Harness& h) {
-  core::WorkerSpec spec = *ChildSpec({});
-  spec.kill_mode = core::KillMode::kCgroup;
-  auto err = h.pm().CheckSpec(spec);
-  if (err) MESSAGE("skipped: no writable cgroup v2: " << *err);
-  return !err;
-}
-
 // Resets the forced fallback even when a REQUIRE throws.
 struct LegacyClone {
   explicit LegacyClone(bool on) { Spawner::ForceLegacyCloneForTesting(on); }
