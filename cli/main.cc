@@ -9,7 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/render.h"
-#include "daemon/protocol/duration.h"
+#include "protocol/duration.h"
 
 namespace {
 
