@@ -53,6 +53,8 @@ install(FILES cli/supctl.zsh-completion DESTINATION ${SUPD_ZSH_COMPLETION_DIR} R
 set(SUPD_SYSCONFDIR "" CACHE PATH "Config directory (default: /etc for prefix /usr)")
 set(SUPD_SYSTEMD_UNITDIR "" CACHE PATH "systemd unit directory (default: /lib/systemd/system)")
 install(CODE "set(SUPD_SOURCE_DIR \"${PROJECT_SOURCE_DIR}\")
+set(SUPD_BINARY_DIR \"${PROJECT_BINARY_DIR}\")
+set(SUPD_BINDIR \"${CMAKE_INSTALL_BINDIR}\")
 set(SUPD_SYSCONFDIR \"${SUPD_SYSCONFDIR}\")
 set(SUPD_SYSTEMD_UNITDIR \"${SUPD_SYSTEMD_UNITDIR}\")")
 install(SCRIPT packaging/install_system_files.cmake)

@@ -4,6 +4,7 @@
 #   prefix /usr -> /etc/supd, /lib/systemd/system (Debian 12's unit directory)
 #   any other   -> PREFIX/etc/supd, PREFIX/lib/systemd/system
 # SUPD_SYSCONFDIR / SUPD_SYSTEMD_UNITDIR (cmake -D at configure time) override both.
+# The variables SUPD_SOURCE_DIR, SUPD_BINARY_DIR, SUPD_BINDIR come from install(CODE).
 if(CMAKE_INSTALL_PREFIX STREQUAL "/usr" OR CMAKE_INSTALL_PREFIX STREQUAL "/usr/")
   set(base "")
 else()
@@ -22,6 +23,13 @@ file(INSTALL DESTINATION "${etc}/supd" TYPE FILE
      FILES "${SUPD_SOURCE_DIR}/packaging/supd.json")
 # An empty conf.d/ that the shipped supd.json includes (a glob matching nothing is fine).
 file(MAKE_DIRECTORY "$ENV{DESTDIR}${etc}/supd/conf.d")
+# The unit names the binaries and the config: point it at this install's places
+# (unchanged for prefix /usr).
+string(REGEX REPLACE "/$" "" prefix "${CMAKE_INSTALL_PREFIX}")
+file(READ "${SUPD_SOURCE_DIR}/systemd/supd.service" unit)
+string(REPLACE "/usr/bin/" "${prefix}/${SUPD_BINDIR}/" unit "${unit}")
+string(REPLACE "/etc/supd/" "${etc}/supd/" unit "${unit}")
+file(WRITE "${SUPD_BINARY_DIR}/packaging/supd.service" "${unit}")
 file(INSTALL DESTINATION "${unitdir}" TYPE FILE
      PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
-     FILES "${SUPD_SOURCE_DIR}/systemd/supd.service")
+     FILES "${SUPD_BINARY_DIR}/packaging/supd.service")

@@ -69,6 +69,8 @@ check_deb() {
 
   # The extracted package runs.
   dpkg -x "$deb" "$work/root"
+  cmp "$work/root/lib/systemd/system/supd.service" "$src/systemd/supd.service" ||
+    fail "the packaged unit differs from systemd/supd.service"
   local out
   out=$("$work/root/usr/bin/supd" --version)
   [[ $out == "supd $version" ]] || fail "supd --version printed '$out'"
