@@ -5,6 +5,11 @@
 #   any other   -> PREFIX/etc/supd, PREFIX/lib/systemd/system
 # SUPD_SYSCONFDIR / SUPD_SYSTEMD_UNITDIR (cmake -D at configure time) override both.
 # The variables SUPD_SOURCE_DIR, SUPD_BINARY_DIR, SUPD_BINDIR come from install(CODE).
+foreach(var SUPD_SOURCE_DIR SUPD_BINARY_DIR SUPD_BINDIR)
+  if(NOT ${var})
+    message(FATAL_ERROR "${var} unset: reconfigure the build directory (cmake -S . -B DIR)")
+  endif()
+endforeach()
 if(CMAKE_INSTALL_PREFIX STREQUAL "/usr" OR CMAKE_INSTALL_PREFIX STREQUAL "/usr/")
   set(base "")
 else()
