@@ -75,6 +75,9 @@ void ProcessManager::Impl::StartReadiness(Run& r) {
     case core::ReadySpec::Kind::kAfter: {
       int rc = r.ready_timer.Init([&](uv_timer_t* t) { return uv_timer_init(loop, t); }, &r);
       if (rc < 0) break;
+      // D counts from now, not from the loop's cached time (which may be long past after
+      // a burst of spawns): otherwise "ready" could come before D.
+      uv_update_time(loop);
       uv_timer_start(
           r.ready_timer.get(),
           [](uv_timer_t* t) {
