@@ -11,9 +11,9 @@
 #include "cli/render.h"
 #include "cli/session.h"
 #include "config/check.h"
-#include "daemon/protocol/duration.h"
-#include "daemon/protocol/request.h"
-#include "daemon/protocol/signals.h"
+#include "protocol/duration.h"
+#include "protocol/request.h"
+#include "protocol/signals.h"
 
 namespace supd::cli {
 

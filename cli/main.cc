@@ -10,7 +10,7 @@
 #include "cli/commands.h"
 #include "cli/import/command.h"
 #include "cli/render.h"
-#include "daemon/protocol/duration.h"
+#include "protocol/duration.h"
 
 namespace {
 

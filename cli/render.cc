@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <ctime>
 
-#include "daemon/protocol/duration.h"
+#include "protocol/duration.h"
 
 namespace supd::cli {
 

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/protocol/view.h"
+#include "protocol/view.h"
 
 namespace supd::cli {
 

@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
-#include "daemon/protocol/duration.h"
-#include "daemon/protocol/reply.h"
+#include "protocol/duration.h"
+#include "protocol/reply.h"
 
 namespace supd::cli {
 

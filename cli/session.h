@@ -9,7 +9,7 @@
 
 #include "cli/client.h"
 #include "cli/commands.h"
-#include "daemon/protocol/view.h"
+#include "protocol/view.h"
 
 namespace supd::cli {
 

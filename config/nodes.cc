@@ -9,7 +9,8 @@
 
 namespace supd::config {
 
-const std::vector<std::string_view> kChildKeys = {"id", "restart", "shutdown", "significant"};
+const std::vector<std::string_view> kChildKeys = {"id", "restart", "shutdown", "significant",
+                                                  "autostart"};
 const std::vector<std::string_view> kWorkerKeys = {"command",
                                                    "cwd",
                                                    "user",
@@ -84,6 +85,9 @@ void CheckNodeKeys(Diag& diag, const Json& node, const std::string& path, NodeKi
                  "config file");
     } else if (role == NodeRole::kTemplate && key == "id") {
       diag.Error(Member(path, key), "a template has no id (start_child names the instances)");
+    } else if (role == NodeRole::kTemplate && key == "autostart") {
+      diag.Error(Member(path, key),
+                 "a template has no autostart (its instances start when start_child asks)");
     } else if (Contains(kChildKeys, key) || kind == NodeKind::kUnknown) {
       if (!Contains(kAll, key)) {
         diag.Error(Member(path, key), "unknown key \"" + key + "\"" + DidYouMean(key, kAll));
@@ -175,6 +179,9 @@ void ParseChildKeys(Diag& diag, const Json& node, const std::string& path,
                  "a significant child cannot be \"permanent\": "
                  "set restart to \"transient\" or \"temporary\"");
     }
+  }
+  if (const Json* v = Find(node, "autostart")) {
+    child.autostart = ReadBool(diag, *v, Member(path, "autostart")).value_or(true);
   }
 }
 

@@ -13,9 +13,9 @@
 #include <memory>
 
 #include "daemon/executor.h"
-#include "daemon/io/control_server.h"
-#include "daemon/io/process_manager.h"
-#include "daemon/io/systemd_notify.h"
+#include "daemon/io/control/control_server.h"
+#include "daemon/io/process/process_manager.h"
+#include "daemon/io/notify_systemd.h"
 #include "daemon/io/uv_handle.h"
 
 namespace supd {

@@ -16,7 +16,7 @@
 #include "daemon/core/tree.h"
 #include "daemon/daemon_log.h"
 #include "daemon/io/core_timers.h"
-#include "daemon/io/process_manager.h"
+#include "daemon/io/process/process_manager.h"
 
 namespace supd {
 

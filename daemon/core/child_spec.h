@@ -102,6 +102,9 @@ struct ChildSpec {
   RestartType restart = RestartType::kPermanent;
   Shutdown shutdown;  ///< config/ sets the kind-dependent default (workers 5s, sups infinity)
   bool significant = false;
+  /// false: defined but not started at boot or by a branch restart until an operator
+  /// starts it (supervisord's autostart=false, runit's `down` file).
+  bool autostart = true;
   std::shared_ptr<const WorkerSpec> worker;
   std::shared_ptr<const SupervisorSpec> supervisor;
 

@@ -25,7 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/api.h"
-#include "daemon/io/control_server.h"
+#include "daemon/io/control/control_server.h"
 
 namespace supd {
 namespace {

@@ -21,7 +21,7 @@
 #include <variant>
 #include <vector>
 
-#include "daemon/io/process_manager.h"
+#include "daemon/io/process/process_manager.h"
 #include "daemon/io/uv_handle.h"
 
 namespace supd::io::test {

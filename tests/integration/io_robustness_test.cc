@@ -5,7 +5,7 @@
 
 #include <map>
 
-#include "daemon/io/state_file.h"
+#include "daemon/io/process/state_file.h"
 #include "daemon/io/sys.h"
 #include "tests/integration/io_harness.h"
 

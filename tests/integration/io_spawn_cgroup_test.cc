@@ -2,7 +2,7 @@
 // without it. Either way the child runs in its run's cgroup before its first instruction.
 #include "tests/integration/io_harness.h"
 
-#include "daemon/io/spawner.h"
+#include "daemon/io/process/spawner.h"
 
 namespace supd::io::test {
 namespace {

@@ -146,6 +146,11 @@ const std::vector<Case>& Cases() {
          "\"max_children\": 0"),
        "children[0].max_children",
        {"integer from 1", "got 0"}},
+      {S("\"strategy\": \"simple_one_for_one\", \"template\": {\"autostart\": false, "
+         "\"command\": [\"x\"]}"),
+       "children[0].template.autostart",
+       {"template has no autostart"}},
+      {S("\"command\": [\"x\"], \"autostart\": \"no\""), "children[0].autostart", {"expected"}},
       {S("\"strategy\": \"simple_one_for_one\", \"template\": {\"id\": \"t\", \"command\": "
          "[\"x\"]}"),
        "children[0].template.id",

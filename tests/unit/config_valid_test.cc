@@ -85,6 +85,7 @@ TEST_CASE("a minimal worker gets every worker default") {
   CHECK(child.restart == core::RestartType::kPermanent);
   CHECK(child.shutdown == Shutdown{Shutdown::Kind::kTimeout, 5000});
   CHECK_FALSE(child.significant);
+  CHECK(child.autostart);
   CHECK_FALSE(child.IsSupervisor());
   const core::WorkerSpec& w = Worker(config, 0);
   CHECK(w.command == std::vector<std::string>{"sleep", "1"});
@@ -135,9 +136,11 @@ TEST_CASE("every supervisor key") {
        "restart": "transient", "significant": true, "shutdown": "30s",
        "template": {"command": ["./job"], "restart": "temporary", "shutdown": "brutal_kill"}},
       {"id": "b", "strategy": "one_for_one", "backoff": {}, "auto_shutdown": "any_significant",
-       "restart_mode": "in_order", "children": [
+       "restart_mode": "in_order", "autostart": false, "children": [
          {"id": "x", "command": ["x"], "restart": "temporary", "significant": true}]}
     ]})");
+  CHECK(config.root.supervisor->children[0].autostart);
+  CHECK_FALSE(config.root.supervisor->children[1].autostart);
   const core::SupervisorSpec& root = *config.root.supervisor;
   CHECK(root.strategy == core::Strategy::kRestForOne);
   CHECK(root.intensity == 0);

@@ -1,11 +1,11 @@
-// Reply and event rendering (daemon/protocol/reply.h) and the client-side reading of
-// them (daemon/protocol/view.h).
+// Reply and event rendering (protocol/reply.h) and the client-side reading of
+// them (protocol/view.h).
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/protocol/reply.h"
-#include "daemon/protocol/view.h"
+#include "protocol/reply.h"
+#include "protocol/view.h"
 
 namespace supd::protocol {
 namespace {

@@ -1,12 +1,12 @@
-// Request parsing and validation (daemon/protocol/request.h), signals and durations.
+// Request parsing and validation (protocol/request.h), signals and durations.
 #include <doctest/doctest.h>
 
 #include <csignal>
 #include <string>
 
-#include "daemon/protocol/duration.h"
-#include "daemon/protocol/request.h"
-#include "daemon/protocol/signals.h"
+#include "protocol/duration.h"
+#include "protocol/request.h"
+#include "protocol/signals.h"
 
 namespace supd::protocol {
 namespace {

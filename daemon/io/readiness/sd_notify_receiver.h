@@ -26,12 +26,12 @@ struct SdNotifyMessage {
 SdNotifyMessage ParseSdNotify(std::string_view datagram);
 
 /// One bound socket. Owns its fd (SOCK_CLOEXEC, nonblocking, SO_PASSCRED).
-class SdNotifySocket {
+class SdNotifyReceiver {
  public:
-  SdNotifySocket() = default;
-  ~SdNotifySocket() { Close(); }
-  SdNotifySocket(const SdNotifySocket&) = delete;
-  SdNotifySocket& operator=(const SdNotifySocket&) = delete;
+  SdNotifyReceiver() = default;
+  ~SdNotifyReceiver() { Close(); }
+  SdNotifyReceiver(const SdNotifyReceiver&) = delete;
+  SdNotifyReceiver& operator=(const SdNotifyReceiver&) = delete;
 
   /// Binds a fresh abstract socket whose name contains `tag` and random bytes (not
   /// guessable by other local users). Returns an error message on failure.

@@ -15,12 +15,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "daemon/io/cgroup.h"
-#include "daemon/io/process_manager.h"
-#include "daemon/io/sd_notify_socket.h"
-#include "daemon/io/spawn_plan.h"
-#include "daemon/io/spawner.h"
-#include "daemon/io/state_file.h"
+#include "daemon/io/process/cgroup.h"
+#include "daemon/io/process/process_manager.h"
+#include "daemon/io/readiness/sd_notify_receiver.h"
+#include "daemon/io/process/spawn_plan.h"
+#include "daemon/io/process/spawner.h"
+#include "daemon/io/process/state_file.h"
 #include "daemon/io/uv_handle.h"
 
 namespace supd::io {
@@ -101,12 +101,12 @@ struct ProcessManager::Impl {
   void OnNotifyReadable(Run& r, int status);
   bool NotifyHasNewline(Run& r, bool* eof);
   void CloseNotifyFd(Run& r);
-  // ready_sd_notify.cc
+  // readiness/sd_notify_ready.cc
   void StartSdNotify(Run& r);
   void OnSdNotifyMessage(Run& r, std::string_view text, uid_t uid, pid_t pid);
   void ArmWatchdog(Run& r);
   void EmitWatchdogExpired(core::RunId id);
-  // ready_probe.cc
+  // readiness/probe.cc
   void StartProbe(Run& r);
   void OnProbeTimer(Run& r);
   void StopProbe(Run& r);
@@ -145,7 +145,7 @@ struct ProcessManager::Impl::Run {
   UvHandle<uv_timer_t> ready_timer;
   UvHandle<uv_timer_t> leftover_timer;
   // ready: "sd_notify"
-  SdNotifySocket sd_socket;
+  SdNotifyReceiver sd_socket;
   UvHandle<uv_poll_t> sd_poll;
   UvHandle<uv_timer_t> watchdog_timer;
   core::Millis watchdog_ms = 0;  // 0: no watchdog

@@ -1,4 +1,4 @@
-#include "daemon/io/systemd_notify.h"
+#include "daemon/io/notify_systemd.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>

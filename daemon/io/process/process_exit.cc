@@ -1,4 +1,4 @@
-#include "daemon/io/process_manager_impl.h"
+#include "daemon/io/process/process_manager_impl.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "daemon/io/cgroup.h"
+#include "daemon/io/process/cgroup.h"
 #include "daemon/io/sys.h"
 
 #ifndef P_PIDFD

@@ -1,4 +1,4 @@
-#include "daemon/io/state_file.h"
+#include "daemon/io/process/state_file.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/io/cgroup.h"
+#include "daemon/io/process/cgroup.h"
 #include "daemon/io/sys.h"
 
 namespace supd::io {

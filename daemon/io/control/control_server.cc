@@ -1,4 +1,4 @@
-#include "daemon/io/control_server.h"
+#include "daemon/io/control/control_server.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -13,9 +13,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "daemon/protocol/duration.h"
-#include "daemon/protocol/reply.h"
-#include "daemon/protocol/request.h"
+#include "protocol/duration.h"
+#include "protocol/reply.h"
+#include "protocol/request.h"
 
 namespace supd::io {
 

@@ -1,5 +1,5 @@
 // Readiness per `ready` kind (SPEC §1): exec, after, notify_fd here; sd_notify in
-// ready_sd_notify.cc, command probes in ready_probe.cc. Each reports ChildReady once, only
+// readiness/sd_notify_ready.cc, command probes in readiness/probe.cc. Each reports ChildReady once, only
 // while the main process lives; the core owns start_timeout.
 #include <fcntl.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "daemon/io/process_manager_impl.h"
+#include "daemon/io/process/process_manager_impl.h"
 #include "daemon/io/sys.h"
 
 namespace supd::io {

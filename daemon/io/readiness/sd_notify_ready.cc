@@ -1,8 +1,8 @@
 // `ready: "sd_notify"`: READY=1, STATUS=, STOPPING=1, WATCHDOG=1 over the run's own
-// NOTIFY_SOCKET (sd_notify_socket.h), and the watchdog timer armed from readiness on.
+// NOTIFY_SOCKET (sd_notify_receiver.h), and the watchdog timer armed from readiness on.
 #include <unistd.h>
 
-#include "daemon/io/process_manager_impl.h"
+#include "daemon/io/process/process_manager_impl.h"
 
 namespace supd::io {
 

@@ -1,4 +1,4 @@
-#include "daemon/protocol/view.h"
+#include "protocol/view.h"
 
 #include <algorithm>
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "daemon/core/child_spec.h"
-#include "daemon/io/spawner.h"
+#include "daemon/io/process/spawner.h"
 
 namespace supd::io {
 

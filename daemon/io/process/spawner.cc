@@ -1,4 +1,4 @@
-#include "daemon/io/spawner.h"
+#include "daemon/io/process/spawner.h"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -16,7 +16,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "daemon/io/clone3.h"
+#include "daemon/io/process/clone3.h"
 #include "daemon/io/sys.h"
 
 namespace supd::io {

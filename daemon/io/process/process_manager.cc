@@ -1,4 +1,4 @@
-#include "daemon/io/process_manager.h"
+#include "daemon/io/process/process_manager.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -13,8 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "daemon/io/process_manager_impl.h"
-#include "daemon/io/spawn_plan.h"
+#include "daemon/io/process/process_manager_impl.h"
+#include "daemon/io/process/spawn_plan.h"
 #include "daemon/io/sys.h"
 
 namespace supd::io {

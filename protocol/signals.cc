@@ -1,4 +1,4 @@
-#include "daemon/protocol/signals.h"
+#include "protocol/signals.h"
 
 #include "config/signals.h"
 

@@ -1,4 +1,4 @@
-#include "daemon/io/spawn_plan.h"
+#include "daemon/io/process/spawn_plan.h"
 
 #include <fcntl.h>
 #include <grp.h>

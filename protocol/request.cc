@@ -1,12 +1,12 @@
-#include "daemon/protocol/request.h"
+#include "protocol/request.h"
 
 #include <algorithm>
 #include <initializer_list>
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/protocol/duration.h"
-#include "daemon/protocol/signals.h"
+#include "protocol/duration.h"
+#include "protocol/signals.h"
 
 namespace supd::protocol {
 namespace {

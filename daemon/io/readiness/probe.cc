@@ -8,7 +8,7 @@
 
 #include <cerrno>
 
-#include "daemon/io/process_manager_impl.h"
+#include "daemon/io/process/process_manager_impl.h"
 #include "daemon/io/sys.h"
 
 namespace supd::io {

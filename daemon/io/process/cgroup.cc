@@ -1,4 +1,4 @@
-#include "daemon/io/cgroup.h"
+#include "daemon/io/process/cgroup.h"
 
 #include <dirent.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "daemon/io/sd_notify_socket.h"
+#include "daemon/io/readiness/sd_notify_receiver.h"
 
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -47,7 +47,7 @@ SdNotifyMessage ParseSdNotify(std::string_view datagram) {
   return m;
 }
 
-std::optional<std::string> SdNotifySocket::Open(const std::string& tag) {
+std::optional<std::string> SdNotifyReceiver::Open(const std::string& tag) {
   Close();
   unsigned char rnd[8] = {};
   if (getrandom(rnd, sizeof rnd, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof rnd)) {
@@ -77,12 +77,12 @@ std::optional<std::string> SdNotifySocket::Open(const std::string& tag) {
   return std::nullopt;
 }
 
-void SdNotifySocket::Close() {
+void SdNotifyReceiver::Close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
 
-void SdNotifySocket::Drain(
+void SdNotifyReceiver::Drain(
     const std::function<void(std::string_view, uid_t, pid_t)>& on_message) {
   if (fd_ < 0) return;
   char buf[kMaxDatagram + 1];

@@ -1,4 +1,4 @@
-#include "daemon/io/clone3.h"
+#include "daemon/io/process/clone3.h"
 
 #include <linux/sched.h>
 #include <signal.h>

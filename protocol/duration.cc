@@ -1,4 +1,4 @@
-#include "daemon/protocol/duration.h"
+#include "protocol/duration.h"
 
 #include <cmath>
 #include <cstdio>

@@ -1,6 +1,6 @@
-#include "daemon/protocol/reply.h"
+#include "protocol/reply.h"
 
-#include "daemon/protocol/signals.h"
+#include "protocol/signals.h"
 
 namespace supd::protocol {
 
