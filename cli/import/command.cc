@@ -35,7 +35,8 @@ SupervisordOptions FromThisProcess() {
 // sees half a config. Returns an error message, or "".
 std::string WriteOut(const std::string& out, const std::string& text, bool force) {
   std::error_code ec;
-  if (!force && std::filesystem::exists(out, ec)) return out + " exists (use --force to overwrite it)";
+  if (!force && std::filesystem::exists(out, ec))
+    return out + " exists (use --force to overwrite it)";
   std::string tmp = out + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream f(tmp, std::ios::trunc);
@@ -81,7 +82,8 @@ int RunImport(const std::string& format, const std::string& source, const std::s
   std::string text = ToJson(result.root).dump(2) + "\n";
 
   // What supd --check would say here (users that do not exist on this machine, ...).
-  config::LoadResult check = config::LoadString(text, out.empty() || out == "-" ? "<stdout>" : out, "");
+  config::LoadResult check =
+      config::LoadString(text, out.empty() || out == "-" ? "<stdout>" : out, "");
   for (const config::ConfigError& e : check.errors) {
     result.notes.push_back("warning: supd --check would refuse this here: " + e.ToString());
   }

@@ -103,7 +103,9 @@ std::string Count(long long n, const char* one, const char* many) {
 
 }  // namespace
 
-void MakeIdsValid(Node& root, std::vector<std::string>& notes) { FixChildren(root, notes); }
+void MakeIdsValid(Node& root, std::vector<std::string>& notes) {
+  FixChildren(root, notes);
+}
 
 ordered_json ToJson(const Node& n) {
   ordered_json j = ordered_json::object();

@@ -99,7 +99,8 @@ void IniDocument::Read(std::string_view text, const std::string& file) {
     std::string_view value = Strip(line.substr(0, comment));
     if (value.empty()) {
       // A blank line inside a value is kept (empty_lines_in_values); a comment is not.
-      if (comment == std::string_view::npos && option != kNone) pending[option].lines.emplace_back();
+      if (comment == std::string_view::npos && option != kNone)
+        pending[option].lines.emplace_back();
       continue;
     }
     std::size_t indent = 0;
@@ -122,11 +123,12 @@ void IniDocument::Read(std::string_view text, const std::string& file) {
                         "no [section] header before this line: " + std::string(Strip(line)));
     }
     std::size_t delim = value.find_first_of("=:");
-    std::string key = delim == std::string_view::npos ? "" : RStrip(std::string(value.substr(0, delim)));
+    std::string key =
+        delim == std::string_view::npos ? "" : RStrip(std::string(value.substr(0, delim)));
     if (key.empty()) {
-      throw ImportError(file, lineno,
-                        "expected \"key = value\", a [section] header or a comment, got: " +
-                            std::string(value));
+      throw ImportError(
+          file, lineno,
+          "expected \"key = value\", a [section] header or a comment, got: " + std::string(value));
     }
     pending.push_back(
         {*section, Lower(key), lineno, {std::string(Strip(value.substr(delim + 1)))}});
@@ -194,7 +196,8 @@ std::optional<std::string> PercentFormat(std::string_view text, const FormatLook
       continue;
     }
     if (i + 1 >= text.size() || text[i + 1] != '(') {
-      *error = "a '%' that is not \"%%\" or \"%(name)s\" at \"" + std::string(text.substr(i)) + "\"";
+      *error =
+          "a '%' that is not \"%%\" or \"%(name)s\" at \"" + std::string(text.substr(i)) + "\"";
       return std::nullopt;
     }
     // Python matches nested parentheses in the key.
@@ -207,12 +210,15 @@ std::optional<std::string> PercentFormat(std::string_view text, const FormatLook
     }
     std::string name(text.substr(i + 2, j - i - 3));
     std::string flags;
-    while (j < text.size() && std::string_view("-+ #0").find(text[j]) != std::string_view::npos) flags += text[j++];
+    while (j < text.size() && std::string_view("-+ #0").find(text[j]) != std::string_view::npos)
+      flags += text[j++];
     std::size_t width = 0, precision = std::string::npos;
-    while (j < text.size() && text[j] >= '0' && text[j] <= '9') width = width * 10 + (text[j++] - '0');
+    while (j < text.size() && text[j] >= '0' && text[j] <= '9')
+      width = width * 10 + (text[j++] - '0');
     if (j < text.size() && text[j] == '.') {
       precision = 0;
-      for (++j; j < text.size() && text[j] >= '0' && text[j] <= '9'; ++j) precision = precision * 10 + (text[j] - '0');
+      for (++j; j < text.size() && text[j] >= '0' && text[j] <= '9'; ++j)
+        precision = precision * 10 + (text[j] - '0');
     }
     while (j < text.size() && (text[j] == 'h' || text[j] == 'l' || text[j] == 'L')) ++j;
     if (j >= text.size()) {
@@ -222,7 +228,8 @@ std::optional<std::string> PercentFormat(std::string_view text, const FormatLook
     char conv = text[j];
     std::optional<FormatValue> value = lookup(name);
     if (!value) {
-      *error = "unknown name \"" + name + "\" in \"" + std::string(text.substr(i, j - i + 1)) + "\"";
+      *error =
+          "unknown name \"" + name + "\" in \"" + std::string(text.substr(i, j - i + 1)) + "\"";
       return std::nullopt;
     }
     std::string body;

@@ -107,8 +107,9 @@ int ScanImporter::IntFile(const fs::path& p, const std::string& text, long long 
   std::string t = Trim(text);
   if (t.empty() || t.size() > 9 || t.find_first_not_of("0123456789") != std::string::npos ||
       std::stoll(t) < lo || std::stoll(t) > hi) {
-    throw ImportError(p.string(), 1, "expected an integer from " + std::to_string(lo) + " to " +
-                                         std::to_string(hi) + ", got \"" + t + "\"");
+    throw ImportError(p.string(), 1,
+                      "expected an integer from " + std::to_string(lo) + " to " +
+                          std::to_string(hi) + ", got \"" + t + "\"");
   }
   return std::stoi(t);
 }
@@ -156,12 +157,13 @@ void ScanImporter::MapLog(const fs::path& svc, const std::string& name, Node& n,
   RunScript script = AnalyzeScript(*text);
   std::optional<LoggerSpec> logger = FindLogger(script.last_command);
   if (!logger) {
-    NotImported(name + "/log/run", "not svlogd, s6-log or multilog with a literal directory; "
-                                   "the output goes to \"log\" (supctl log)");
+    NotImported(name + "/log/run",
+                "not svlogd, s6-log or multilog with a literal directory; "
+                "the output goes to \"log\" (supctl log)");
     return;
   }
-  fs::path dir = fs::path(*logger->dir).is_absolute() ? fs::path(*logger->dir)
-                                                      : (svc / "log" / *logger->dir);
+  fs::path dir =
+      fs::path(*logger->dir).is_absolute() ? fs::path(*logger->dir) : (svc / "log" / *logger->dir);
   dir = dir.lexically_normal();
   if (logger->program == "svlogd") {
     if (auto config = ReadIfExists(dir / "config")) ApplySvlogdConfig(*config, *logger);
@@ -203,7 +205,8 @@ void ScanImporter::MapS6(const fs::path& svc, const std::string& name, Node& n) 
         sig.size() < 4) {
       number = std::stoi(sig);
     }
-    if (!number) throw ImportError((svc / "down-signal").string(), 1, "not a signal: \"" + sig + "\"");
+    if (!number)
+      throw ImportError((svc / "down-signal").string(), 1, "not a signal: \"" + sig + "\"");
     n.stop_signal = config::SignalName(*number);
   }
   (void)name;

@@ -18,7 +18,8 @@ bool AllLiteral(const std::vector<Word>& words, std::size_t from) {
 }
 
 std::optional<std::uint64_t> Number(std::string_view text) {
-  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string_view::npos) {
+  if (text.empty() || text.size() > 18 ||
+      text.find_first_not_of("0123456789") != std::string_view::npos) {
     return std::nullopt;
   }
   return std::stoull(std::string(text));
@@ -27,12 +28,14 @@ std::optional<std::uint64_t> Number(std::string_view text) {
 void SetUser(const std::string& spec, RunScript& s) {
   std::size_t colon = spec.find(':');
   s.user = spec.substr(0, colon);
-  if (colon != std::string::npos) s.group = spec.substr(colon + 1, spec.find(':', colon + 1) - colon - 1);
+  if (colon != std::string::npos)
+    s.group = spec.substr(colon + 1, spec.find(':', colon + 1) - colon - 1);
 }
 
 // Consumes the chain loaders at words[i...]; returns the index of the program, or nullopt
 // when a loader is used in a way supd cannot express (the script is then kept).
-std::optional<std::size_t> SkipChainLoaders(const std::vector<Word>& w, std::size_t i, RunScript& s) {
+std::optional<std::size_t> SkipChainLoaders(const std::vector<Word>& w, std::size_t i,
+                                            RunScript& s) {
   auto literal = [&](std::size_t k) { return k < w.size() && !w[k].special; };
   while (i < w.size()) {
     std::string name = Basename(w[i].text);
@@ -193,8 +196,10 @@ std::optional<LoggerSpec> FindLogger(const std::vector<Word>& words) {
       }
       if (a != "-b" && a != "--") spec.unmapped.push_back(a);
     } else if (a[0] == '.' || a[0] == '/') {
-      if (!spec.dir) spec.dir = a;
-      else spec.unmapped.push_back("second log directory " + a);
+      if (!spec.dir)
+        spec.dir = a;
+      else
+        spec.unmapped.push_back("second log directory " + a);
     } else if (a == "t" || a == "T") {
       spec.timestamps = true;
     } else if (a[0] == 's' && Number(a.substr(1))) {

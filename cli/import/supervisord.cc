@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cli/import/ini.h"
+#include "cli/import/supervisord_keys.h"
 #include "cli/import/words.h"
 #include "config/signals.h"
 #include "config/units.h"
@@ -27,56 +28,6 @@ constexpr int kDefaultStopWaitSecs = 10;
 constexpr const char* kDefaultMaxBytes = "50MB";
 constexpr int kDefaultBackups = 10;
 constexpr int kDefaultPriority = 999;
-
-// Program options supd has no equivalent for, with the reason shown to the operator.
-const std::map<std::string, std::string>& UnmappedProgramKeys() {
-  static const std::map<std::string, std::string> kKeys = {
-      {"stdout_capture_maxbytes", "supd has no capture mode (it feeds event listeners)"},
-      {"stderr_capture_maxbytes", "supd has no capture mode (it feeds event listeners)"},
-      {"stdout_events_enabled", "supd has no event listeners; follow `supctl events -f`"},
-      {"stderr_events_enabled", "supd has no event listeners; follow `supctl events -f`"},
-      {"stdout_syslog", "supd does not write to syslog; run it under journald or use a file"},
-      {"stderr_syslog", "supd does not write to syslog; run it under journald or use a file"},
-      {"serverurl", "supd has no XML-RPC server; programs use supctl and its control socket"},
-  };
-  return kKeys;
-}
-
-const std::set<std::string>& MappedProgramKeys() {
-  static const std::set<std::string> kKeys = {
-      "command", "process_name", "numprocs", "numprocs_start", "priority", "autostart",
-      "autorestart", "startsecs", "startretries", "exitcodes", "stopsignal", "stopwaitsecs",
-      "stopasgroup", "killasgroup", "user", "redirect_stderr", "stdout_logfile",
-      "stdout_logfile_maxbytes", "stdout_logfile_backups", "stderr_logfile",
-      "stderr_logfile_maxbytes", "stderr_logfile_backups", "environment", "directory", "umask"};
-  return kKeys;
-}
-
-// Sections that configure supervisord itself or a feature supd does not have.
-std::optional<std::string> WholeSectionReason(const std::string& name) {
-  auto starts = [&](const char* prefix) { return name.rfind(prefix, 0) == 0; };
-  if (name == "unix_http_server" || name == "inet_http_server" || name == "supervisorctl" ||
-      starts("rpcinterface:") || starts("ctlplugin:")) {
-    return "supctl talks to supd over its own control socket (daemon.socket in supd.json)";
-  }
-  if (starts("eventlistener:")) {
-    return "supd has no event listener protocol; `supctl events -f` streams lifecycle events";
-  }
-  if (starts("fcgi-program:")) return "supd does not create sockets for its children";
-  return std::nullopt;
-}
-
-std::string SupervisordKeyReason(const std::string& key) {
-  if (key == "nodaemon") return "supd always runs in the foreground";
-  if (key == "pidfile") return "supd runs in the foreground and writes no pid file";
-  if (key.rfind("logfile", 0) == 0 || key == "loglevel")
-    return "supd logs to its stderr (see `supd --log-level`)";
-  if (key == "childlogdir") return "AUTO log files became \"log\" (read them with `supctl log`)";
-  if (key == "user") return "run supd itself as that user (e.g. User= in its systemd unit)";
-  if (key == "minfds" || key == "minprocs")
-    return "supd raises its own RLIMIT_NOFILE; per-program limits are \"rlimits\"";
-  return "a setting of supervisord itself, with no supd equivalent";
-}
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -147,8 +98,7 @@ class Importer {
   [[noreturn]] void Fail(const IniValue& v, const std::string& message) const {
     throw ImportError(v.file, v.line, message);
   }
-  long long Int(const IniSection& s, const std::string& key, long long fallback,
-                const Ctx& ctx);
+  long long Int(const IniSection& s, const std::string& key, long long fallback, const Ctx& ctx);
   bool Bool(const IniSection& s, const std::string& key, bool fallback, const Ctx& ctx);
   std::uint64_t ByteSize(const IniSection& s, const std::string& key, const char* fallback,
                          const Ctx& ctx);
@@ -164,7 +114,8 @@ class Importer {
   Output LogTarget(const IniSection& s, const std::string& stream, const Ctx& ctx);
   void ReportKeys(const IniSection& s, const std::set<std::string>& mapped,
                   const std::map<std::string, std::string>& unmapped);
-  void SetIntensity(Node& sup, const std::string& name, const std::vector<const Program*>& programs);
+  void SetIntensity(Node& sup, const std::string& name,
+                    const std::vector<const Program*>& programs);
   static void SortInto(std::vector<Entry>& entries, Node& parent);
 
   const SupervisordOptions& options_;
@@ -264,8 +215,7 @@ long long Importer::Int(const IniSection& s, const std::string& key, long long f
   return n;
 }
 
-bool Importer::Bool(const IniSection& s, const std::string& key, bool fallback,
-                    const Ctx& ctx) {
+bool Importer::Bool(const IniSection& s, const std::string& key, bool fallback, const Ctx& ctx) {
   const IniValue* v = Get(s, key);
   if (!v) return fallback;
   std::string text = Lower(Trim(Expand(s, *v, key, ctx)));
@@ -274,12 +224,13 @@ bool Importer::Bool(const IniSection& s, const std::string& key, bool fallback,
   Fail(*v, key + ": not a boolean (true/false, yes/no, on/off, 1/0): \"" + text + "\"");
 }
 
-std::uint64_t Importer::ByteSize(const IniSection& s, const std::string& key,
-                                 const char* fallback, const Ctx& ctx) {
+std::uint64_t Importer::ByteSize(const IniSection& s, const std::string& key, const char* fallback,
+                                 const Ctx& ctx) {
   const IniValue* v = Get(s, key);
   std::string text = Lower(Trim(v ? Expand(s, *v, key, ctx) : fallback));
   std::uint64_t scale = 1;
-  for (auto [suffix, factor] : {std::pair{"kb", 1ull << 10}, {"mb", 1ull << 20}, {"gb", 1ull << 30}}) {
+  for (auto [suffix, factor] :
+       {std::pair{"kb", 1ull << 10}, {"mb", 1ull << 20}, {"gb", 1ull << 30}}) {
     if (text.size() > 2 && text.substr(text.size() - 2) == suffix) {
       scale = factor;
       text.resize(text.size() - 2);
@@ -318,7 +269,8 @@ void Importer::MapCommand(const IniSection& s, const Ctx& ctx, Node& n) {
   auto words = SplitPosix(text, false, &error);
   if (!words) Fail(*v, "[" + s.name + "] command: " + error);
   if (words->empty()) Fail(*v, "[" + s.name + "] command is empty");
-  auto special = std::find_if(words->begin(), words->end(), [](const Word& w) { return w.special; });
+  auto special =
+      std::find_if(words->begin(), words->end(), [](const Word& w) { return w.special; });
   if (special != words->end()) {
     std::replace(text.begin(), text.end(), '\n', ' ');
     n.command = {"/bin/sh", "-c", text};
@@ -348,8 +300,9 @@ void Importer::MapStopAndExit(const IniSection& s, const Ctx& ctx, Node& n) {
     bool kill = Bool(s, "killasgroup", stop, ctx);
     n.kill_mode = stop || kill ? "group" : "process";
     if (kill && !stop) {
-      notes_.Add("note: " + s.name +
-                 ".killasgroup: supd's kill_mode \"group\" also sends the stop signal to the group");
+      notes_.Add(
+          "note: " + s.name +
+          ".killasgroup: supd's kill_mode \"group\" also sends the stop signal to the group");
     }
   }
   if (const IniValue* v = Get(s, "exitcodes")) {
@@ -379,8 +332,7 @@ void Importer::MapStopAndExit(const IniSection& s, const Ctx& ctx, Node& n) {
   }
 }
 
-Output Importer::LogTarget(const IniSection& s, const std::string& stream,
-                                          const Ctx& ctx) {
+Output Importer::LogTarget(const IniSection& s, const std::string& stream, const Ctx& ctx) {
   std::string key = stream + "_logfile";
   const IniValue* v = Get(s, key);
   std::string path = v ? Trim(Expand(s, *v, key, ctx)) : "AUTO";
@@ -437,8 +389,8 @@ void Importer::MapCredentials(const IniSection& s, const Ctx& ctx, Node& n) {
     auto pairs = SplitEnvironment(Expand(s, *v, "environment", ctx), &error);
     if (!pairs) Fail(*v, "[" + s.name + "] environment: " + error);
     for (auto& [key, value] : *pairs) {
-      auto same = std::find_if(n.env.begin(), n.env.end(),
-                               [&](const auto& e) { return e.first == key; });
+      auto same =
+          std::find_if(n.env.begin(), n.env.end(), [&](const auto& e) { return e.first == key; });
       if (same != n.env.end())
         same->second = value;
       else
@@ -481,8 +433,9 @@ std::vector<Node> Importer::Processes(const Program& p, const std::string& group
     throw ImportError(at->file, at->line,
                       "[" + s.name + "] numprocs > 1 needs %(process_num) in process_name");
   }
-  if (numprocs < 1) notes_.Add("note: " + s.name + ": numprocs=" + std::to_string(numprocs) +
-                               " runs no process; nothing imported");
+  if (numprocs < 1)
+    notes_.Add("note: " + s.name + ": numprocs=" + std::to_string(numprocs) +
+               " runs no process; nothing imported");
   std::vector<Node> nodes;
   for (long long num = start; num < start + numprocs; ++num) {
     ctx.num = num;
@@ -497,9 +450,10 @@ void Importer::ReportKeys(const IniSection& s, const std::set<std::string>& mapp
   for (const auto& [key, value] : s.options) {
     if (mapped.count(key)) continue;
     auto it = unmapped.find(key);
-    notes_.NotImported(s.name + "." + key, it != unmapped.end()
-                                               ? it->second
-                                               : "not a supervisord option (supervisord ignores it too)");
+    notes_.NotImported(s.name + "." + key,
+                       it != unmapped.end()
+                           ? it->second
+                           : "not a supervisord option (supervisord ignores it too)");
   }
 }
 
@@ -510,7 +464,8 @@ std::vector<Importer::Program> Importer::ReadPrograms() {
     const IniSection& s = sections[i];
     if (s.name.rfind("program:", 0) != 0) continue;
     Program p{&s, Trim(s.name.substr(8)), kDefaultPriority, i};
-    p.priority = static_cast<int>(Int(s, "priority", kDefaultPriority, Ctx{p.name, p.name, std::nullopt, 1}));
+    p.priority = static_cast<int>(
+        Int(s, "priority", kDefaultPriority, Ctx{p.name, p.name, std::nullopt, 1}));
     ReportKeys(s, MappedProgramKeys(), UnmappedProgramKeys());
     programs.push_back(p);
   }

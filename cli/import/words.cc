@@ -5,7 +5,9 @@
 namespace supd::cli::import {
 namespace {
 
-bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool IsBlank(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 bool IsShellSpecial(char c) {
   return std::string_view("|&;<>()$`*?[").find(c) != std::string_view::npos;
@@ -52,7 +54,8 @@ std::optional<std::vector<Word>> SplitPosix(std::string_view text, bool sh_comme
       std::size_t j = i + 1;
       for (; j < text.size() && text[j] != '"'; ++j) {
         // Inside double quotes shlex only unescapes \" and \\.
-        if (text[j] == '\\' && j + 1 < text.size() && (text[j + 1] == '"' || text[j + 1] == '\\')) ++j;
+        if (text[j] == '\\' && j + 1 < text.size() && (text[j + 1] == '"' || text[j + 1] == '\\'))
+          ++j;
         word.text += text[j];
       }
       if (j >= text.size()) {
@@ -112,8 +115,9 @@ std::optional<std::vector<std::pair<std::string, std::string>>> SplitEnvironment
   std::vector<std::pair<std::string, std::string>> pairs;
   for (std::size_t k = 0; k < tokens.size(); k += 4) {
     if (k + 2 >= tokens.size() || tokens[k + 1] != "=") {
-      *error = "expected KEY=value pairs separated by commas (quote values holding other "
-               "characters than letters, digits and _/.+-():)";
+      *error =
+          "expected KEY=value pairs separated by commas (quote values holding other "
+          "characters than letters, digits and _/.+-():)";
       return std::nullopt;
     }
     pairs.emplace_back(tokens[k], StripQuotes(tokens[k + 2]));

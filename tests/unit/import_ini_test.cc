@@ -19,16 +19,17 @@ std::string Value(const IniDocument& doc, const std::string& section, const std:
 
 TEST_CASE("ini: comments, delimiters and key case follow configparser") {
   IniDocument doc;
-  doc.Read("; a comment\n"
-           "# another\n"
-           "[program:web]\n"
-           "Command = /bin/web --a=1 ; the server\n"
-           "semi=a;b\n"
-           "hash=a#b #comment\n"
-           "colon: x=y\n"
-           "  ; an indented comment line\n"
-           "empty=\n",
-           "s.conf");
+  doc.Read(
+      "; a comment\n"
+      "# another\n"
+      "[program:web]\n"
+      "Command = /bin/web --a=1 ; the server\n"
+      "semi=a;b\n"
+      "hash=a#b #comment\n"
+      "colon: x=y\n"
+      "  ; an indented comment line\n"
+      "empty=\n",
+      "s.conf");
   CHECK(Value(doc, "program:web", "command") == "/bin/web --a=1");
   CHECK(Value(doc, "program:web", "semi") == "a;b");  // no whitespace before ';'
   CHECK(Value(doc, "program:web", "hash") == "a#b");
@@ -39,14 +40,15 @@ TEST_CASE("ini: comments, delimiters and key case follow configparser") {
 
 TEST_CASE("ini: continuation lines join with newlines; blank lines inside are kept") {
   IniDocument doc;
-  doc.Read("[s]\n"
-           "environment=A=\"1\",\n"
-           "    B=\"2\"\n"
-           "\n"
-           "    C=\"3\"\n"
-           "\n"
-           "next=1\n",
-           "s.conf");
+  doc.Read(
+      "[s]\n"
+      "environment=A=\"1\",\n"
+      "    B=\"2\"\n"
+      "\n"
+      "    C=\"3\"\n"
+      "\n"
+      "next=1\n",
+      "s.conf");
   CHECK(Value(doc, "s", "environment") == "A=\"1\",\nB=\"2\"\n\nC=\"3\"");
   CHECK(Value(doc, "s", "next") == "1");
 }
@@ -135,7 +137,7 @@ TEST_CASE("SplitEnvironment: supervisord's KEY=value lists") {
   // As in supervisord, the token after a value is taken as the separator, whatever it is.
   CHECK(SplitEnvironment("A=x y", &error)->size() == 1);
   CHECK_FALSE(SplitEnvironment("A=x y z", &error));
-  CHECK_FALSE(SplitEnvironment("A=a@b", &error));      // '@' is not a word character
+  CHECK_FALSE(SplitEnvironment("A=a@b", &error));  // '@' is not a word character
   CHECK_FALSE(SplitEnvironment("A=\"unclosed", &error));
 }
 

@@ -88,7 +88,8 @@ TEST_CASE("s6: notification-fd, timeout-kill, down-signal, type, s6-log") {
 TEST_CASE("daemontools: multilog rotation; oneshots and stray files are reported") {
   ScratchDir d;
   d.Write("svc/app/run", "#!/bin/sh\nexec setuidgid daemon /usr/bin/app -v\n", 0755);
-  d.Write("svc/app/log/run", "#!/bin/sh\nexec setuidgid log multilog t s1048576 n20 ./main\n", 0755);
+  d.Write("svc/app/log/run", "#!/bin/sh\nexec setuidgid log multilog t s1048576 n20 ./main\n",
+          0755);
   d.Write("svc/README", "not a service\n");
   d.Write("svc/empty/placeholder", "");
   Result r = ImportScanDir(ScanFormat::kDaemontools, d.path() + "/svc");
@@ -112,15 +113,17 @@ TEST_CASE("daemontools: multilog rotation; oneshots and stray files are reported
     ImportScanDir(ScanFormat::kS6, s6.path() + "/scan");
     FAIL("no error");
   } catch (const ImportError& e) {
-    CHECK(e.ToString() == s6.path() + "/scan/bad/notification-fd:1: expected an integer from 3 "
-                                      "to 65535, got \"1\"");
+    CHECK(e.ToString() == s6.path() +
+                              "/scan/bad/notification-fd:1: expected an integer from 3 "
+                              "to 65535, got \"1\"");
   }
   CHECK_THROWS_AS(ImportScanDir(ScanFormat::kRunit, s6.path() + "/nothing"), ImportError);
 }
 
 TEST_CASE("run scripts: simple ones become their program, others stay scripts") {
-  RunScript s = AnalyzeScript("#!/bin/sh\nset -e\ncd /srv/app\numask 027\nexec 2>&1\n"
-                              "exec chpst -u app:www /srv/app/bin/server --port 8080\n");
+  RunScript s = AnalyzeScript(
+      "#!/bin/sh\nset -e\ncd /srv/app\numask 027\nexec 2>&1\n"
+      "exec chpst -u app:www /srv/app/bin/server --port 8080\n");
   REQUIRE(s.program);
   CHECK(*s.program == std::vector<std::string>{"/srv/app/bin/server", "--port", "8080"});
   CHECK(s.user == "app");
@@ -136,7 +139,8 @@ TEST_CASE("run scripts: simple ones become their program, others stay scripts") 
   CHECK(AnalyzeScript("#!/usr/bin/python3\n").lang == RunScript::Lang::kOther);
   CHECK(*AnalyzeScript("exec /bin/x -a\n").program == std::vector<std::string>{"/bin/x", "-a"});
 
-  s = AnalyzeScript("#!/command/execlineb -P\nfdmove -c 2 1\ncd /srv\ns6-setuidgid app\nserver -q\n");
+  s = AnalyzeScript(
+      "#!/command/execlineb -P\nfdmove -c 2 1\ncd /srv\ns6-setuidgid app\nserver -q\n");
   REQUIRE(s.program);
   CHECK(*s.program == std::vector<std::string>{"server", "-q"});
   CHECK(s.cwd == "/srv");

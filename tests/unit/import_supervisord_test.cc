@@ -69,8 +69,9 @@ TEST_CASE("supervisord: the shop deployment maps program by program") {
   std::string conf_d = DataPath("supervisord/conf.d");
   CHECK(web.command == std::vector<std::string>{"/bin/sleep", "2001"});
   CHECK(web.cwd == conf_d);  // %(here)s: the directory of the included file
-  CHECK(web.env == std::vector<std::pair<std::string, std::string>>{
-                       {"APP_ENV", "production"}, {"TZ", "UTC"}, {"PORT", "8001"}, {"LOG_LEVEL", "info"}});
+  CHECK(web.env ==
+        std::vector<std::pair<std::string, std::string>>{
+            {"APP_ENV", "production"}, {"TZ", "UTC"}, {"PORT", "8001"}, {"LOG_LEVEL", "info"}});
   CHECK(web.restart == "transient");  // autorestart's default, unexpected
   CHECK(web.ready_after == 1000);
   CHECK(web.kill_mode == "group");
@@ -96,8 +97,8 @@ TEST_CASE("supervisord: the shop deployment maps program by program") {
   CHECK(mailer.command == std::vector<std::string>{"/bin/sleep", "1003"});  // ENV_
   CHECK(mailer.stop_signal == "SIGQUIT");
   CHECK(mailer.shutdown == "20s");
-  CHECK(mailer.kill_mode == "group");  // killasgroup
-  CHECK(!mailer.stdout_spec);          // AUTO
+  CHECK(mailer.kill_mode == "group");                // killasgroup
+  CHECK(!mailer.stdout_spec);                        // AUTO
   CHECK(mailer.stderr_spec->max_size == 50u << 20);  // supervisord's defaults
   CHECK(mailer.stderr_spec->keep == 10);
 
@@ -147,16 +148,17 @@ TEST_CASE("supervisord: what supervisord refuses fails with file and line") {
   CHECK(FailureOf("[program:a]\n\ncommand=/bin/a %(nope)s\n") ==
         "supervisord.conf:3: bad interpolation in [program:a] command: unknown name \"nope\" "
         "in \"%(nope)s\"");
-  CHECK(FailureOf("[program:a]\ncommand=/bin/a %(ENV_NOT_SET_ANYWHERE)s\n").find(
-            "supervisord.conf:2: bad interpolation") == 0);
+  CHECK(FailureOf("[program:a]\ncommand=/bin/a %(ENV_NOT_SET_ANYWHERE)s\n")
+            .find("supervisord.conf:2: bad interpolation") == 0);
   CHECK(FailureOf("[program:a]\ncommand=/bin/a\nnumprocs=2\n") ==
         "supervisord.conf:3: [program:a] numprocs > 1 needs %(process_num) in process_name");
   CHECK(FailureOf("[group:g]\nprograms=a,b\n[program:a]\ncommand=/bin/a\n") ==
         "supervisord.conf:2: [group:g] names unknown program \"b\"");
-  CHECK(FailureOf("[program:a]\ncommand=/bin/a\nautostart=maybe\n").find(
-            "supervisord.conf:3: autostart: not a boolean") == 0);
+  CHECK(FailureOf("[program:a]\ncommand=/bin/a\nautostart=maybe\n")
+            .find("supervisord.conf:3: autostart: not a boolean") == 0);
   CHECK(FailureOf("[program:a]\ncommand='/bin/a\n").find("supervisord.conf:2: ") == 0);
-  CHECK(FailureOf("[program:a]\nautostart=true\n") == "supervisord.conf:1: [program:a] has no command");
+  CHECK(FailureOf("[program:a]\nautostart=true\n") ==
+        "supervisord.conf:1: [program:a] has no command");
   CHECK(FailureOf("[include]\nfiles=x.conf\n[program:a]\ncommand=/bin/a\n") == "no error");
 }
 
@@ -176,15 +178,18 @@ TEST_CASE("supervisord: ids are made valid and unique, each change noted") {
 
 TEST_CASE("supervisord: includes, only from the main file, relative to it") {
   ScratchDir dir;
-  dir.Write("etc/conf.d/b.conf", "[program:b]\ncommand=/bin/b\n[include]\nfiles=../nested/*.conf\n");
+  dir.Write("etc/conf.d/b.conf",
+            "[program:b]\ncommand=/bin/b\n[include]\nfiles=../nested/*.conf\n");
   dir.Write("etc/conf.d/a.conf", "[program:a]\ncommand=%(here)s/a\n");
   dir.Write("etc/nested/n.conf", "[program:n]\ncommand=/bin/n\n");
-  std::string file = dir.Write("etc/supervisord.conf", "[include]\nfiles=conf.d/*.conf none/*.conf\n");
+  std::string file =
+      dir.Write("etc/supervisord.conf", "[include]\nfiles=conf.d/*.conf none/*.conf\n");
   Result r = ImportSupervisord(file, Env());
   CHECK(Ids(r.root) == std::vector<std::string>{"a", "b"});  // sorted matches; no nesting
   CHECK(r.root.children[0].command[0] == dir.path() + "/etc/conf.d/a");
   CHECK(HasNote(r.notes, "not imported: include.files in "));
-  CHECK(HasNote(r.notes, "note: include.files: nothing matches " + dir.path() + "/etc/none/*.conf"));
+  CHECK(
+      HasNote(r.notes, "note: include.files: nothing matches " + dir.path() + "/etc/none/*.conf"));
 }
 
 }  // namespace

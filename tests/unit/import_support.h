@@ -14,7 +14,10 @@ namespace supd::cli::import::testing {
 
 /// tests/data/import/NAME in the source tree.
 inline std::string DataPath(const std::string& name) {
-  return std::string(SUPD_SOURCE_DIR) + "/tests/data/import/" + name;
+  std::string path = SUPD_SOURCE_DIR;  // appended in steps: GCC 12 misreads a + chain here
+  path += "/tests/data/import/";
+  path += name;
+  return path;
 }
 
 /// A fresh temporary directory, removed with its content at scope exit.
