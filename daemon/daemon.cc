@@ -14,6 +14,7 @@
 
 #include "daemon/executor.h"
 #include "daemon/io/control/control_server.h"
+#include "daemon/io/http/http_server.h"
 #include "daemon/io/process/process_manager.h"
 #include "daemon/io/notify_systemd.h"
 #include "daemon/io/uv_handle.h"
@@ -99,6 +100,25 @@ class SignalWatch {
   std::function<void()> on_signal_;
 };
 
+/// The HTTP endpoints of daemon.http, if configured: nullptr and no error when absent.
+std::unique_ptr<io::http::HttpServer> StartHttp(uv_loop_t* loop, const core::Config& config,
+                                                DaemonApi& api, const io::ControlServer& control,
+                                                Logger& log, std::string* error) {
+  if (!config.daemon.http) return nullptr;
+  io::http::HttpServerOptions options;
+  options.spec = *config.daemon.http;
+  options.unix_mode = config.daemon.socket_mode;
+  options.unix_gid = config.daemon.socket_gid;
+  options.control_requests = [&control] { return control.RequestCounts(); };
+  auto http = std::make_unique<io::http::HttpServer>(loop, std::move(options), api);
+  if (auto err = http->Start()) {
+    *error = *err;
+    return nullptr;
+  }
+  log.Info("http: serving /metrics, /status.json, /events and / on " + http->address());
+  return http;
+}
+
 }  // namespace
 
 int RunDaemon(DaemonOptions options) {
@@ -145,11 +165,13 @@ int RunDaemon(DaemonOptions options) {
   bool stopping = false;
   bool ready_sent = false;
   std::unique_ptr<io::ControlServer> control;
+  std::unique_ptr<io::http::HttpServer> http;
   std::vector<std::unique_ptr<SignalWatch>> signals;
 
   auto close_all = [&] {
     for (auto& s : signals) s->Close();
     if (control) control->Close();
+    if (http) http->Close();
     executor->Close();
     processes.Close();
   };
@@ -184,7 +206,13 @@ int RunDaemon(DaemonOptions options) {
       io::ControlServerOptions{socket_path, config.daemon.socket_mode,
                                config.daemon.socket_gid, ::geteuid()},
       *executor);
-  if (auto err = control->Start()) {
+  std::optional<std::string> err = control->Start();
+  if (!err) {
+    std::string http_error;
+    http = StartHttp(&loop, config, *executor, *control, log, &http_error);
+    if (!http_error.empty()) err = http_error;
+  }
+  if (err) {
     log.Error(*err);
     control.reset();
     executor->Close();
