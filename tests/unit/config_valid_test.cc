@@ -352,8 +352,6 @@ TEST_CASE("SPEC example with user and group that exist here") {
   CHECK(counts.workers == 3);
 }
 
-}  // namespace supd::config
-
 TEST_CASE("daemon.http: loopback, IPv6 in brackets, a Unix socket, and remote when allowed") {
   auto http = [](const std::string& value) {
     return Load(R"({"daemon": {"http": )" + value + "}}").daemon.http;
@@ -379,3 +377,5 @@ TEST_CASE("daemon.http: loopback, IPv6 in brackets, a Unix socket, and remote wh
   REQUIRE(mapped);
   CHECK(mapped->listen == "[::ffff:127.0.0.1]:80");
 }
+
+}  // namespace supd::config

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -51,6 +52,22 @@ bool Queue(MHD_Connection* conn, unsigned status, const std::string& body, const
   bool ok = MHD_queue_response(conn, status, r) == MHD_YES;
   MHD_destroy_response(r);
   return ok;
+}
+
+/// Without allow_remote, only a Host header naming an address (or localhost) is served: a
+/// web page whose own name an attacker re-pointed at 127.0.0.1 (DNS rebinding) gets 421.
+bool HostAllowed(const char* header) {
+  if (header == nullptr) return true;  // HTTP/1.0
+  std::string host = header;
+  if (!host.empty() && host.front() == '[') {
+    host = host.substr(1, host.find(']') - 1);
+  } else if (auto colon = host.rfind(':'); colon != std::string::npos) {
+    host.resize(colon);
+  }
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (host == "localhost" || host.ends_with(".localhost")) return true;
+  in6_addr any{};
+  return inet_pton(AF_INET, host.c_str(), &any) == 1 || inet_pton(AF_INET6, host.c_str(), &any) == 1;
 }
 
 }  // namespace
@@ -282,6 +299,12 @@ MetricsCounters HttpServer::Counters() const {
 
 bool HttpServer::Respond(MHD_Connection* conn, const std::string& url,
                          const std::string& method) {
+  if (!options_.spec.allow_remote &&
+      !HostAllowed(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST))) {
+    return Queue(conn, MHD_HTTP_MISDIRECTED_REQUEST,
+                 "this server answers to an IP address or localhost only (daemon.http)\n",
+                 kTextPlain);
+  }
   if (method != "GET" && method != "HEAD") {
     return Queue(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
                  method + " is not allowed: these endpoints are read-only (GET, HEAD)\n",
