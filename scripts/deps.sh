@@ -6,7 +6,8 @@
 #           chromium (~2 min): without them those tests report SKIPPED (README, Monitoring)
 set -euo pipefail
 pkgs=(g++ cmake ninja-build pkg-config libuv1-dev nlohmann-json3-dev libcli11-dev doctest-dev
-      libmicrohttpd-dev util-linux procps python3 curl)
+      libmicrohttpd-dev util-linux procps python3 curl
+      scdoc groff-base man-db gzip dpkg-dev lintian systemd)  # man pages, the .deb, its checks
 for arg in "$@"; do
   case "$arg" in
     --fuzz) pkgs+=(clang libclang-rt-14-dev) ;;

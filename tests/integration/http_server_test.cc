@@ -40,12 +40,14 @@ class OneWorkerApi : public DaemonApi {
   double ToUnixTime(core::Millis ms) const override { return 1.7e9 + ms / 1000.0; }
   std::string EffectiveKillMode(std::string_view) const override { return "group"; }
   void Operate(core::OperatorRequest, std::function<void(const core::Reply&)>) override {}
-  core::Reply SendSignal(std::string_view, int) override { return {}; }
   std::uint64_t Subscribe(EventCallback cb) override {
     subscriber = std::move(cb);
     return 1;
   }
-  void Unsubscribe(std::uint64_t) override { subscriber = nullptr; }
+  std::uint64_t WatchState(std::function<void()>) override { return 2; }
+  void Unsubscribe(std::uint64_t token) override {
+    if (token == 1) subscriber = nullptr;
+  }
   std::string Version() const override { return "0.0.0-test"; }
   EventCallback subscriber;
 };
