@@ -239,7 +239,7 @@ TEST_CASE("http e2e: promtool check metrics accepts /metrics") {
   CHECK(lint.output.empty());  // no lint warning either
 }
 
-TEST_CASE("http e2e: /status.json is supctl status --json; 404, 405, HEAD") {
+TEST_CASE("http e2e: /status.json is supctl status --json and other requests get 404 405 or 421") {
   if (!Installed(kCurl)) return Skip("curl not installed (apt-get install curl)");
   HttpTree t;
   REQUIRE(t.supd->WaitReady());
@@ -306,7 +306,7 @@ TEST_CASE("http e2e: /events streams a restart as Server-Sent Events") {
   CHECK(events >= 4);  // stopping, exited, started, ready
 }
 
-TEST_CASE("http e2e: garbage, a 1 MiB header, 1,000 idle and slow clients leave supd serving") {
+TEST_CASE("http e2e: garbage and a 1 MiB header and 1000 idle and slow clients leave supd serving") {
   if (!Installed(kCurl)) return Skip("curl not installed (apt-get install curl)");
   HttpTree t;
   REQUIRE(t.supd->WaitReady());

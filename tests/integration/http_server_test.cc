@@ -76,7 +76,7 @@ int ConnectUnix(const std::string& path) {
   return fd;
 }
 
-TEST_CASE("http server: no timer without a client; a request over unix:PATH; clean close") {
+TEST_CASE("http server: no timer without a client and a request over unix:PATH and a clean close") {
   std::string dir = io::test::TempDir("http");
   std::string path = dir + "/sub/http.sock";
   uv_loop_t loop;

@@ -352,7 +352,7 @@ TEST_CASE("SPEC example with user and group that exist here") {
   CHECK(counts.workers == 3);
 }
 
-TEST_CASE("daemon.http: loopback, IPv6 in brackets, a Unix socket, and remote when allowed") {
+TEST_CASE("daemon.http: loopback and IPv6 in brackets and a Unix socket and remote when allowed") {
   auto http = [](const std::string& value) {
     return Load(R"({"daemon": {"http": )" + value + "}}").daemon.http;
   };

@@ -49,7 +49,7 @@ CoreHarness Tree() {
                                            {Worker("db"), Worker("ingest")})}));
 }
 
-TEST_CASE("metrics: one series per child and state, counters from the tree and the events") {
+TEST_CASE("metrics: one series per child and state and counters from the tree and the events") {
   CoreHarness h = Tree();
   h.Start();
   h.Up(1);  // a
@@ -137,7 +137,7 @@ TEST_CASE("metrics: label values escaped as the exposition format requires") {
         std::string::npos);
 }
 
-TEST_CASE("page: every child is a row with state, pid, restarts and last exit") {
+TEST_CASE("page: every child is a row with state and pid and restarts and last exit") {
   CoreHarness h = Tree();
   h.Start();
   h.Up(1);
