@@ -22,6 +22,7 @@
 #include "daemon/executor.h"
 #include "daemon/io/control/control_server.h"
 #include "daemon/io/core_timers.h"
+#include "daemon/io/http/http_server.h"
 #include "daemon/io/process/process_manager.h"
 #include "daemon/io/notify_systemd.h"
 #include "daemon/io/uv_handle.h"
@@ -107,6 +108,7 @@ class Daemon {
   bool CheckWorkerSpecs();
   bool BuildExecutor();
   bool StartControlSocket();
+  bool StartHttp();
   bool WatchOwnSignals();
   void StartTree();
   void OnTreeReady();
@@ -125,6 +127,7 @@ class Daemon {
   std::unique_ptr<io::CoreTimers> timers_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<io::ControlServer> control_;
+  std::unique_ptr<io::http::HttpServer> http_;  ///< daemon.http, when configured
   std::vector<std::unique_ptr<SignalWatch>> signals_;
   int exit_code_ = 0;
   bool stopping_ = false;
@@ -135,7 +138,7 @@ int Daemon::Run() {
   MarkInheritedFdsCloexec();
   if (!PrepareStateDir() || !OpenLoop()) return 1;
   if (StartProcessLayer() && CheckWorkerSpecs() && BuildExecutor() && StartControlSocket() &&
-      WatchOwnSignals()) {
+      StartHttp() && WatchOwnSignals()) {
     // Only now: the socket check above proved that no other supd runs on this state dir,
     // so what its state file records is a dead instance's, not a live one's tree.
     processes_->KillLeftoversOfPreviousInstance();
@@ -212,6 +215,22 @@ bool Daemon::StartControlSocket() {
   return true;
 }
 
+bool Daemon::StartHttp() {
+  if (!config_.daemon.http) return true;
+  io::http::HttpServerOptions options;
+  options.spec = *config_.daemon.http;
+  options.unix_mode = config_.daemon.socket_mode;
+  options.unix_gid = config_.daemon.socket_gid;
+  options.control_requests = [this] { return control_->RequestCounts(); };
+  http_ = std::make_unique<io::http::HttpServer>(&loop_, std::move(options), *executor_);
+  if (auto err = http_->Start()) {
+    log_.Error(*err);
+    return false;
+  }
+  log_.Info("http: serving /metrics, /status.json, /events and / on " + http_->address());
+  return true;
+}
+
 bool Daemon::WatchOwnSignals() {
   signals_.push_back(std::make_unique<SignalWatch>([this] { RequestStop("SIGTERM"); }));
   signals_.push_back(std::make_unique<SignalWatch>([this] { RequestStop("SIGINT"); }));
@@ -274,6 +293,7 @@ void Daemon::RequestStop(const char* why) {
 void Daemon::CloseHandles() {
   for (auto& s : signals_) s->Close();
   if (control_) control_->Close();
+  if (http_) http_->Close();
   if (timers_) timers_->Close();
   if (processes_) processes_->Close();
 }
@@ -281,6 +301,7 @@ void Daemon::CloseHandles() {
 void Daemon::CloseLoop() {
   // In reverse order of construction; their handles' close callbacks run below.
   signals_.clear();
+  http_.reset();  // reads control_'s counters
   control_.reset();
   executor_.reset();
   timers_.reset();

@@ -16,6 +16,8 @@
 #include "common/errno_text.h"
 #include "common/fs.h"
 #include "common/units.h"
+#include "daemon/io/control/status_reply.h"
+#include "daemon/io/socket_file.h"
 #include "protocol/reply.h"
 #include "protocol/request.h"
 
@@ -76,35 +78,6 @@ std::string Quote(std::string_view s) {
                                              nlohmann::json::error_handler_t::replace);
 }
 
-std::string NoChild(std::string_view path) { return "no child " + Quote(path); }
-
-// For an existing socket file: nullopt when it is stale (and was removed).
-std::optional<std::string> RemoveStale(const std::string& path) {
-  struct stat st;
-  if (lstat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return std::nullopt;
-    return "cannot stat " + path + ": " + common::ErrnoText(errno);
-  }
-  if (!S_ISSOCK(st.st_mode)) return path + " exists and is not a socket; refusing to replace it";
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return "socket: " + common::ErrnoText(errno);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  int rc = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  int err = errno;
-  close(fd);
-  if (rc == 0 || err == EAGAIN || err == EINPROGRESS) {
-    return "another supd is running: " + path + " accepts connections";
-  }
-  if (err != ECONNREFUSED) {
-    return "cannot check the existing socket " + path + ": " + common::ErrnoText(err);
-  }
-  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return "cannot remove the stale socket " + path + ": " + common::ErrnoText(errno);
-  }
-  return std::nullopt;
-}
 
 bool InSupplementaryGroups(pid_t pid, gid_t gid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/status");
@@ -149,10 +122,8 @@ std::optional<std::string> ControlServer::Start() {
     return "control socket path too long (" + std::to_string(path.size()) +
            " bytes, at most 107): " + path;
   }
-  if (auto slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
-    if (auto err = common::MakeDirs(path.substr(0, slash))) return err;
-  }
-  if (auto err = RemoveStale(path)) return err;
+  if (auto err = MakeSocketParents(path)) return err;
+  if (auto err = RemoveStaleSocket(path)) return err;
   int rc = listener_.Init([&](uv_pipe_t* p) { return uv_pipe_init(loop_, p, 0); }, this);
   if (rc < 0) return std::string("uv_pipe_init: ") + uv_strerror(rc);
   rc = uv_pipe_bind(listener_.get(), path.c_str());
@@ -364,30 +335,20 @@ void ControlServer::ProcessQueued(Connection& c) {
 void ControlServer::HandleLine(Connection& c, std::string_view line) {
   auto parsed = protocol::ParseRequest(line);
   if (auto* err = std::get_if<protocol::RequestError>(&parsed)) {
+    ++request_counts_["invalid"];
     Send(c, protocol::ErrorLine(err->code, err->message));
     return;
   }
   const protocol::Request& r = std::get<protocol::Request>(parsed);
+  ++request_counts_[std::string(protocol::ToString(r.cmd))];
   using protocol::Cmd;
   using Op = core::OperatorRequest::Op;
   core::OperatorRequest op;
   op.path = r.path;
   switch (r.cmd) {
-    case Cmd::kStatus: {
-      auto st = api_.Status(r.path);
-      if (!st) {
-        Send(c, protocol::ErrorLine(ErrorCode::kNotFound, NoChild(r.path)));
-        return;
-      }
-      protocol::NodeContext ctx{
-          [this](core::Millis ms) { return api_.ToUnixTime(ms); },
-          [this](std::string_view p) { return api_.EffectiveKillMode(p); }};
-      nlohmann::json body = nlohmann::json::object();
-      body["node"] = protocol::NodeToJson(*st, ctx);
-      if (r.path.empty()) body["node"]["idle"] = api_.Idle();
-      Send(c, protocol::OkLine(body));
+    case Cmd::kStatus:
+      Send(c, StatusReplyLine(api_, r.path));
       return;
-    }
     case Cmd::kStart: op.op = Op::kStart; break;
     case Cmd::kStop: op.op = Op::kStop; break;
     case Cmd::kRestart: op.op = Op::kRestart; break;
@@ -521,13 +482,10 @@ bool ControlServer::CheckWait(Connection& c) {
 bool ControlServer::CheckWaitOrThrow(Connection& c) {
   auto st = api_.Status(c.wait_path);
   if (!st) {
-    Send(c, protocol::ErrorLine(ErrorCode::kNotFound, NoChild(c.wait_path)));
+    Send(c, protocol::ErrorLine(ErrorCode::kNotFound, NoChildMessage(c.wait_path)));
   } else if (protocol::StateName(st->state) == c.wait_state) {
-    protocol::NodeContext ctx{
-        [this](core::Millis ms) { return api_.ToUnixTime(ms); },
-        [this](std::string_view p) { return api_.EffectiveKillMode(p); }};
     nlohmann::json body = nlohmann::json::object();
-    body["node"] = protocol::NodeToJson(*st, ctx);
+    body["node"] = protocol::NodeToJson(*st, NodeContextOf(api_));
     Send(c, protocol::OkLine(body));
   } else {
     return false;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,9 @@ class ControlServer {
   static constexpr std::uint64_t kCloseFlushMs = 1000;
 
   std::size_t ClientCount() const { return conns_.size(); }
+  /// Requests received since Start(), by command ("status", "stop", ...; "invalid" for
+  /// lines that were no valid request): supd_control_requests_total of /metrics.
+  const std::map<std::string, std::uint64_t>& RequestCounts() const { return request_counts_; }
   const std::string& path() const { return options_.path; }
 
  private:
@@ -103,6 +107,7 @@ class ControlServer {
   std::unordered_set<Connection*> followers_;
   std::unordered_set<Connection*> waiters_;
   std::deque<std::string> recent_;  ///< serialized events, oldest first
+  std::map<std::string, std::uint64_t> request_counts_;
   std::vector<std::unique_ptr<Connection>> graveyard_;  ///< dropped, freed at depth 0
   int depth_ = 0;
   std::shared_ptr<char> alive_ = std::make_shared<char>();
