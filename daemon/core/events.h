@@ -2,11 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "daemon/core/child_spec.h"
 #include "daemon/core/exit_status.h"
 
 namespace supd::core {
@@ -49,7 +51,17 @@ struct OperatorRequest {
   std::optional<std::string> id;   ///< kStartChild: instance id (default: next number)
 };
 
+/// Apply a new config's tree (already validated): see Supervisor::Reload. Answered with
+/// a Reply once everything is applied, and one `reloaded` Lifecycle carrying `summary`.
+struct ReloadRequest {
+  RequestId request = 0;
+  std::shared_ptr<const ChildSpec> root;  ///< the new root supervisor (id "")
+  bool restart_instances = false;         ///< also restart simple_one_for_one instances
+  std::string summary;                    ///< the plan's counts, for the event's detail
+};
+
 using Event = std::variant<ChildSpawned, ChildReady, SpawnFailed, ChildExited,
-                           ChildStatusText, WatchdogExpired, TimerFired, OperatorRequest>;
+                           ChildStatusText, WatchdogExpired, TimerFired, OperatorRequest,
+                           ReloadRequest>;
 
 }  // namespace supd::core

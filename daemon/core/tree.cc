@@ -2,6 +2,7 @@
 // nested supervisors' notices, and snapshots status.
 #include "daemon/core/tree.h"
 
+#include <deque>
 #include <utility>
 
 #include "daemon/core/node.h"
@@ -77,6 +78,7 @@ NodeStatus Snapshot(const Child& c) {
   s.ready_after = c.ready_after;
   s.status_text = c.status_text;
   s.operator_stopped = c.operator_stopped;
+  s.autostart_off = c.held;
   s.dynamic = c.dynamic;
   s.restart = c.spec.restart;
   if (c.sup) {
@@ -98,6 +100,7 @@ struct Tree::Impl {
   Child root;
   std::vector<OperatorRequest> shutdown_requests;
   std::vector<OperatorRequest> root_start_requests;
+  std::deque<ReloadRequest> reloads;  ///< applied by the root in arrival order
 
   Child* Find(std::string_view path) {
     Child* node = &root;
@@ -117,6 +120,7 @@ struct Tree::Impl {
   }
 
   void Dispatch(const OperatorRequest& r);
+  void Reload(const ReloadRequest& r);
   void RootNotice(const Notice& n);
   void Drain() {
     while (!ctx.inbox.empty()) {
@@ -170,7 +174,25 @@ void Tree::Impl::Dispatch(const OperatorRequest& r) {
   target->owner->OnRequest(r, target);
 }
 
+void Tree::Impl::Reload(const ReloadRequest& r) {
+  reloads.push_back(r);
+  ChildSpec spec = *r.root;
+  spec.id = "";
+  auto shared = std::make_shared<const ChildSpec>(std::move(spec));
+  root.spec = *shared;
+  root.sup->Reload(shared, r.restart_instances);
+}
+
 void Tree::Impl::RootNotice(const Notice& n) {
+  if (n.kind == Notice::Kind::kSupervisorReloaded) {
+    if (reloads.empty()) return;
+    const ReloadRequest r = std::move(reloads.front());
+    reloads.pop_front();
+    Lifecycle ev{Lifecycle::Kind::kReloaded, "", true, {}, {}, {}, r.summary};
+    ctx.Emit(std::move(ev));
+    ctx.Emit(core::Reply{r.request, ErrorCode::kNone, {}, {}, {}, {}});
+    return;
+  }
   if (n.kind == Notice::Kind::kSupervisorReady) {
     ctx.SetPhase(root, Phase::kRunning);
     for (const OperatorRequest& r : root_start_requests) Reply(r, ErrorCode::kNone, {});
@@ -225,6 +247,8 @@ std::vector<Command> Tree::Handle(const Event& event, Millis now) {
         using T = std::decay_t<decltype(ev)>;
         if constexpr (std::is_same_v<T, OperatorRequest>) {
           impl_->Dispatch(ev);
+        } else if constexpr (std::is_same_v<T, ReloadRequest>) {
+          impl_->Reload(ev);
         } else if constexpr (std::is_same_v<T, TimerFired>) {
           auto it = ctx.timers.find(ev.timer);
           if (it == ctx.timers.end()) return;
