@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "daemon/executor.h"
+#include "daemon/spec_check.h"
 #include "daemon/io/control/control_server.h"
 #include "daemon/io/process/process_manager.h"
 #include "daemon/io/notify_systemd.h"
@@ -65,20 +66,16 @@ std::string DefaultSocket() {
   return "/tmp/supd-" + std::to_string(::geteuid()) + "/supd.sock";
 }
 
-/// Every worker whose kill_mode the process layer cannot honour, with its path.
-void CheckWorkers(const core::ChildSpec& node, const std::string& path,
-                  const io::ProcessManager& processes, std::vector<std::string>* errors) {
-  if (node.worker) {
-    if (auto err = processes.CheckSpec(*node.worker)) errors->push_back(path + ": " + *err);
+/// The outcome of a reload asked by SIGHUP, in the daemon's log (what `supctl reload`
+/// would print).
+void LogReload(Logger& log, const protocol::ReloadOutcome& outcome) {
+  for (const auto& e : outcome.errors) log.Error("reload: " + e.ToString());
+  if (outcome.error != core::ErrorCode::kNone) {
+    log.Error("reload: " + outcome.message);
     return;
   }
-  if (!node.supervisor) return;
-  if (node.supervisor->child_template) {
-    CheckWorkers(*node.supervisor->child_template, path.empty() ? "template" : path + "/template",
-                 processes, errors);
-  }
-  for (const auto& child : node.supervisor->children) {
-    CheckWorkers(child, path.empty() ? child.id : path + "/" + child.id, processes, errors);
+  for (const auto& line : protocol::PlanLines(protocol::ReloadToJson(outcome)["plan"])) {
+    log.Info("reload: " + line);
   }
 }
 
@@ -215,8 +212,14 @@ int RunDaemon(DaemonOptions options) {
   signals.push_back(std::make_unique<SignalWatch>(&loop, SIGTERM, [&] { request_stop("SIGTERM"); }));
   signals.push_back(std::make_unique<SignalWatch>(&loop, SIGINT, [&] { request_stop("SIGINT"); }));
   signals.push_back(std::make_unique<SignalWatch>(&loop, SIGHUP, [&] {
-    log.Warn("SIGHUP: reload is not available in this version yet; nothing changed");
+    log.Info("SIGHUP: reloading " + config.path);
+    executor->Reload({}, [&log](const protocol::ReloadOutcome& outcome) { LogReload(log, outcome); });
   }));
+  executor->OnReloaded([&](const core::DaemonSpec& daemon) {
+    config.daemon.on_root_give_up = daemon.on_root_give_up;
+    if (!control) return;
+    if (auto err = control->SetAccess(daemon.socket_mode, daemon.socket_gid)) log.Warn("reload: " + *err);
+  });
 
   // systemd's READY=1 once the whole tree is up: after the root's own `ready` event, and
   // only when no node is still starting, stopping or waiting to restart (a child whose

@@ -1,15 +1,6 @@
 #include "daemon/executor.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
 
 namespace supd {
 
@@ -32,7 +23,8 @@ Executor::Executor(uv_loop_t* loop, core::Config config, io::ProcessManager& pro
       state_dir_(std::move(state_dir)),
       on_tree_stopped_(std::move(on_tree_stopped)),
       tree_(config_.root),
-      timers_(loop, [this](core::TimerId id) { Feed(core::TimerFired{id}); }) {
+      timers_(loop, [this](core::TimerId id) { Feed(core::TimerFired{id}); }),
+      wanted_(state_dir_, config_.path) {
   mono_epoch_ = MonotonicNowMs();
   unix_epoch_ = WallNow();
 }
@@ -41,24 +33,16 @@ Executor::~Executor() { Close(); }
 
 void Executor::Close() { timers_.Close(); }
 
-std::string Executor::WantedStatePath() const { return state_dir_ + "/wanted.json"; }
-
 void Executor::Start() {
   // An operator's stop survives a restart of supd (SPEC §2 "Wanted state").
-  std::ifstream in(WantedStatePath());
-  if (in) {
-    auto doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_object() && doc.contains("operator_stopped") &&
-        doc["operator_stopped"].is_array()) {
-      for (const auto& p : doc["operator_stopped"]) {
-        if (p.is_string()) persisted_stops_.push_back(p.get<std::string>());
-      }
-      tree_.RestoreOperatorStopped(persisted_stops_);
-      for (const auto& p : persisted_stops_) {
-        log_.Info("\"" + p + "\" stays stopped: an operator stopped it (supctl start it)");
-      }
+  io::WantedStateFile::Loaded wanted = wanted_.Load();
+  if (wanted.problem) log_.Warn("ignoring the wanted state " + *wanted.problem);
+  tree_.RestoreOperatorStopped(wanted.operator_stopped);
+  for (const auto& p : wanted.operator_stopped) {
+    if (tree_.Status(p)) {
+      log_.Info("\"" + p + "\" stays stopped: an operator stopped it (supctl start it)");
     } else {
-      log_.Warn("ignoring unreadable " + WantedStatePath());
+      log_.Info("wanted state: \"" + p + "\" is no longer in the config; forgotten");
     }
   }
   dispatching_ = true;
@@ -184,19 +168,9 @@ void Executor::OnLifecycle(const core::Lifecycle& event) {
 }
 
 void Executor::PersistOperatorStops() {
-  std::vector<std::string> stops = tree_.OperatorStopped();
-  if (stops == persisted_stops_) return;
-  nlohmann::json doc = {{"operator_stopped", stops}};
-  std::string tmp = WantedStatePath() + ".tmp";
-  std::string text = doc.dump() + "\n";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  if (fd >= 0) ok = (::fsync(fd) == 0) && ok, ::close(fd);
-  if (ok && ::rename(tmp.c_str(), WantedStatePath().c_str()) == 0) {
-    persisted_stops_ = std::move(stops);
-  } else {
-    log_.Warn("cannot save the wanted state to " + WantedStatePath() + ": " +
-              std::strerror(errno) + " (operator stops will not survive a restart of supd)");
+  if (auto error = wanted_.Save(tree_.OperatorStopped())) {
+    log_.Warn("cannot save the wanted state: " + *error +
+              " (operator stops will not survive a restart of supd)");
   }
 }
 

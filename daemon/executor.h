@@ -17,6 +17,7 @@
 #include "daemon/daemon_log.h"
 #include "daemon/io/core_timers.h"
 #include "daemon/io/process/process_manager.h"
+#include "daemon/io/state/wanted_state.h"
 
 namespace supd {
 
@@ -48,6 +49,12 @@ class Executor : public DaemonApi {
   void Unsubscribe(std::uint64_t token) override;
   std::string Version() const override;
   bool Idle() const override;
+  void Reload(ReloadOptions options,
+              std::function<void(const protocol::ReloadOutcome&)> done) override;
+
+  /// Called after each applied reload with the new `daemon` section (the keys that can
+  /// change live: socket mode/group, on_root_give_up).
+  void OnReloaded(std::function<void(const core::DaemonSpec&)> cb) { on_reloaded_ = std::move(cb); }
 
  private:
   void Dispatch();
@@ -60,7 +67,10 @@ class Executor : public DaemonApi {
   void PersistOperatorStops();
   /// The root supervisor is stopped (it gave up, with on_root_give_up: stay).
   bool RootStopped() const;
-  std::string WantedStatePath() const;
+  // executor_reload.cc
+  void NextReload();
+  protocol::ReloadOutcome PlanReload(const ReloadOptions& options,
+                                     std::optional<core::Config>* next);
 
   uv_loop_t* loop_;
   core::Config config_;
@@ -91,7 +101,14 @@ class Executor : public DaemonApi {
 
   std::uint64_t next_subscriber_ = 1;
   std::map<std::uint64_t, EventCallback> subscribers_;
-  std::vector<std::string> persisted_stops_;
+  io::WantedStateFile wanted_;
+  struct QueuedReload {
+    ReloadOptions options;
+    std::function<void(const protocol::ReloadOutcome&)> done;
+  };
+  std::deque<QueuedReload> reloads_;  ///< waiting for the one being applied
+  bool reloading_ = false;
+  std::function<void(const core::DaemonSpec&)> on_reloaded_;
   // Monotonic and wall clock taken together, to render `since` as unix time.
   core::Millis mono_epoch_ = 0;
   double unix_epoch_ = 0;
