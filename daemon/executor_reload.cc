@@ -19,7 +19,7 @@ protocol::ReloadOutcome Executor::PlanReload(const ReloadOptions& options,
                                              std::optional<core::Config>* next) {
   protocol::ReloadOutcome outcome;
   outcome.dry_run = options.dry_run;
-  config::LoadResult loaded = LoadChecked(config_.path, processes_);
+  config::LoadResult loaded = LoadChecked(config_.path, *io_.processes);
   if (loaded.config &&
       core::Compare(config_.root, loaded.config->root) == core::SpecChange::kReplace) {
     loaded.errors.push_back(config::ConfigError{
@@ -57,6 +57,7 @@ void Executor::NextReload() {
     request.root = std::make_shared<const core::ChildSpec>(next->root);
     request.restart_instances = job.options.restart_instances;
     request.summary = outcome.plan.Summary();
+    request.on_root_give_up = next->daemon.on_root_give_up;
     pending_[request.request] = [this, outcome, applied = std::move(*next),
                                  done = std::move(job.done)](const core::Reply&) mutable {
       config_ = std::move(applied);

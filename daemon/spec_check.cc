@@ -3,7 +3,7 @@
 namespace supd {
 
 void CheckWorkers(const core::ChildSpec& node, const std::string& path,
-                  const io::ProcessManager& processes, std::vector<std::string>* errors) {
+                  const io::ProcessLayer& processes, std::vector<std::string>* errors) {
   if (node.worker) {
     if (auto err = processes.CheckSpec(*node.worker)) errors->push_back(path + ": " + *err);
     return;
@@ -18,7 +18,7 @@ void CheckWorkers(const core::ChildSpec& node, const std::string& path,
   }
 }
 
-config::LoadResult LoadChecked(const std::string& path, const io::ProcessManager& processes) {
+config::LoadResult LoadChecked(const std::string& path, const io::ProcessLayer& processes) {
   config::LoadResult loaded = config::LoadFile(path);
   if (!loaded.config) return loaded;
   std::vector<std::string> problems;

@@ -7,17 +7,17 @@
 
 #include "config/loader.h"
 #include "daemon/core/child_spec.h"
-#include "daemon/io/process/process_manager.h"
+#include "daemon/io/layers.h"
 
 namespace supd {
 
 /// Every worker (templates included) whose spec the process layer cannot honour, as
 /// "PATH: reason".
 void CheckWorkers(const core::ChildSpec& node, const std::string& path,
-                  const io::ProcessManager& processes, std::vector<std::string>* errors);
+                  const io::ProcessLayer& processes, std::vector<std::string>* errors);
 
 /// Loads `path` with the start-up loader and checks (includes re-globbed). `errors` is
 /// empty exactly when `config` is set.
-config::LoadResult LoadChecked(const std::string& path, const io::ProcessManager& processes);
+config::LoadResult LoadChecked(const std::string& path, const io::ProcessLayer& processes);
 
 }  // namespace supd

@@ -214,7 +214,7 @@ TEST_CASE("autostart false: not started at boot nor by a branch restart until st
   SupOf(root).children[1].autostart = false;
   CoreHarness h(root);
   CHECK(h.Start() == V{"started sup -", "spawn r1 a"});
-  CHECK(h.Up(1) == V{"started a", "ready a", "ready sup -"});
+  CHECK(h.Up(1) == V{"started a", "ready a", "ready sup -", "tree_ready"});
   CHECK(h.tree().Status("b")->autostart_off);
   CHECK(h.Exit(1, ExitStatus::Exited(1)) ==
         V{"exited a abnormal code=1", "restarting a: restart 1 of 5 within 5s", "spawn r2 a"});
