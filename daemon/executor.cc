@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+
 namespace supd {
 
 core::Millis MonotonicNowMs() { return static_cast<core::Millis>(uv_hrtime() / 1000000); }
@@ -33,7 +34,7 @@ Executor::~Executor() { Close(); }
 void Executor::Close() { io_.timers->Close(); }
 
 void Executor::Start() {
-  // An operator's stop survives a restart of supd (SPEC §2 "Wanted state").
+  // An operator's stop survives a restart of supd (README, "Changing the config").
   io::WantedStateFile::Loaded wanted = wanted_.Load();
   if (wanted.problem) log_.Warn("ignoring the wanted state " + *wanted.problem);
   tree_.RestoreOperatorStopped(wanted.operator_stopped);

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "daemon/io/state/atomic_file.h"
+#include "common/fs.h"
 
 namespace supd::io {
 
@@ -54,7 +54,7 @@ WantedStateFile::Loaded WantedStateFile::Load() {
 std::optional<std::string> WantedStateFile::Save(const std::vector<std::string>& operator_stopped) {
   if (saved_ && *saved_ == operator_stopped) return std::nullopt;
   nlohmann::json doc = {{"config", config_}, {"operator_stopped", operator_stopped}};
-  if (auto error = WriteFileAtomically(path_, doc.dump() + "\n")) return error;
+  if (auto error = common::WriteFileAtomic(path_, doc.dump() + "\n")) return error;
   saved_ = operator_stopped;
   return std::nullopt;
 }
