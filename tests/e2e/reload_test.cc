@@ -254,7 +254,7 @@ TEST_CASE("reload e2e: an invalid config changes nothing and says why") {
   CHECK(d.NothingLeft());
 }
 
-TEST_CASE("reload e2e: SIGHUP does what supctl reload does; the log says the same") {
+TEST_CASE("reload e2e: SIGHUP does what supctl reload does, the log says the same") {
   Daemon d;
   d.Children() = {Sleeper("a"), Sleeper("b")};
   REQUIRE(d.Start());
@@ -283,7 +283,7 @@ TEST_CASE("reload e2e: SIGHUP does what supctl reload does; the log says the sam
   CHECK(d.NothingLeft());
 }
 
-TEST_CASE("reload e2e: --dry-run --json; daemon keys; moved and retyped children") {
+TEST_CASE("reload e2e: --dry-run --json, daemon keys, moved and retyped children") {
   Daemon d;
   d.Children() = {Sleeper("a"), {{"id", "s"}, {"children", {Sleeper("x")}}},
                   {{"id", "jobs"}, {"strategy", "simple_one_for_one"},
@@ -380,7 +380,7 @@ TEST_CASE("reload e2e: a crash-looping child with a fixed command stops crashing
   CHECK(d.NothingLeft());
 }
 
-TEST_CASE("wanted state e2e: a stop survives kill -TERM, kill -9 and a reload; start clears") {
+TEST_CASE("wanted state e2e: a stop survives kill -TERM, kill -9 and a reload, start clears it") {
   Daemon d;
   d.Children() = {Sleeper("x"), Sleeper("y")};
   REQUIRE(d.Start());

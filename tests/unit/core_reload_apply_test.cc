@@ -149,7 +149,7 @@ TEST_CASE("reload: a crash-looping child in backoff takes its fixed command at o
   CHECK(h.tree().Status("a")->state == core::NodeState::kRunning);
 }
 
-TEST_CASE("reload: operator-stopped stays stopped; a removed one is forgotten") {
+TEST_CASE("reload: operator-stopped stays stopped, a removed one is forgotten") {
   CoreHarness h(Sup("", Strategy::kOneForOne, 1, 5000, {Worker("a"), Worker("b")}));
   h.Start();
   h.Up(1);
@@ -166,7 +166,7 @@ TEST_CASE("reload: operator-stopped stays stopped; a removed one is forgotten") 
   CHECK(h.Request(Op::kStart, "a") == V{"spawn r3 a"});  // with the new spec
 }
 
-TEST_CASE("reload: worker -> supervisor is remove + add; reordering waits for a restart") {
+TEST_CASE("reload: worker -> supervisor is remove + add, reordering waits for a restart") {
   CoreHarness h(Sup("", Strategy::kOneForAll, 5, 5000, {Worker("a"), Worker("b")}));
   h.Start();
   h.Up(1);
@@ -229,7 +229,7 @@ TEST_CASE("autostart false: not started at boot nor by a branch restart until st
   CHECK(h.Up(4) == V{"started a", "ready a", "spawn r5 b"});
 }
 
-TEST_CASE("autostart turned on by a reload starts the child; turned off keeps it running") {
+TEST_CASE("autostart turned on by a reload starts the child, turned off keeps it running") {
   core::ChildSpec root = Sup("", Strategy::kOneForOne, 5, 5000, {Worker("a"), Worker("b")});
   SupOf(root).children[1].autostart = false;
   CoreHarness h(root);

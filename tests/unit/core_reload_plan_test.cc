@@ -92,7 +92,7 @@ TEST_CASE("plan: moved, kind changed, reordered, simple_one_for_one, autostart")
   CHECK(plan.restarted == 1);
 }
 
-TEST_CASE("plan: policy vs process fields; daemon keys") {
+TEST_CASE("plan: policy vs process fields, daemon keys") {
   core::ChildSpec a = Worker("w");
   core::ChildSpec b = a;
   b.restart = core::RestartType::kTransient;

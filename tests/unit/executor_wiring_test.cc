@@ -291,7 +291,7 @@ TEST_CASE("executor: supctl signal is decided by the core, delivered by the proc
   CHECK(r.processes.operator_signals.size() == 2);
 }
 
-TEST_CASE("reload: a second reload during the first waits; each replies once applied") {
+TEST_CASE("reload: a second reload during the first waits, each replies once applied") {
   TempDir dir;
   const std::string file = dir.path() + "/supd.json";
   auto write = [&](const std::string& command) {
