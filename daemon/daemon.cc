@@ -20,6 +20,7 @@
 #include "common/fs.h"
 #include "common/paths.h"
 #include "daemon/executor.h"
+#include "daemon/spec_check.h"
 #include "daemon/io/control/control_server.h"
 #include "daemon/io/core_timers.h"
 #include "daemon/io/http/http_server.h"
@@ -44,20 +45,16 @@ void MarkInheritedFdsCloexec() {
   ::closedir(dir);
 }
 
-/// Every worker whose kill_mode the process layer cannot honour, with its path.
-void CheckWorkers(const core::ChildSpec& node, const std::string& path,
-                  const io::ProcessManager& processes, std::vector<std::string>* errors) {
-  if (node.worker) {
-    if (auto err = processes.CheckSpec(*node.worker)) errors->push_back(path + ": " + *err);
+/// The outcome of a reload asked by SIGHUP, in the daemon's log (what `supctl reload`
+/// would print).
+void LogReload(Logger& log, const protocol::ReloadOutcome& outcome) {
+  for (const auto& e : outcome.errors) log.Error("reload: " + e.ToString());
+  if (outcome.error != core::ErrorCode::kNone) {
+    log.Error("reload: " + outcome.message);
     return;
   }
-  if (!node.supervisor) return;
-  if (node.supervisor->child_template) {
-    CheckWorkers(*node.supervisor->child_template, path.empty() ? "template" : path + "/template",
-                 processes, errors);
-  }
-  for (const auto& child : node.supervisor->children) {
-    CheckWorkers(child, path.empty() ? child.id : path + "/" + child.id, processes, errors);
+  for (const auto& line : protocol::PlanLines(protocol::ReloadToJson(outcome)["plan"])) {
+    log.Info("reload: " + line);
   }
 }
 
@@ -212,6 +209,11 @@ bool Daemon::StartControlSocket() {
     log_.Error(*err);
     return false;
   }
+  executor_->OnReloaded([this](const core::DaemonSpec& daemon) {
+    if (auto err = control_->SetAccess(daemon.socket_mode, daemon.socket_gid)) {
+      log_.Warn("reload: " + *err);
+    }
+  });
   return true;
 }
 
@@ -235,7 +237,8 @@ bool Daemon::WatchOwnSignals() {
   signals_.push_back(std::make_unique<SignalWatch>([this] { RequestStop("SIGTERM"); }));
   signals_.push_back(std::make_unique<SignalWatch>([this] { RequestStop("SIGINT"); }));
   signals_.push_back(std::make_unique<SignalWatch>([this] {
-    log_.Warn("SIGHUP: reload is not available in this version yet; nothing changed");
+    log_.Info("SIGHUP: reloading " + config_.path);
+    executor_->Reload({}, [this](const protocol::ReloadOutcome& o) { LogReload(log_, o); });
   }));
   const int signos[] = {SIGTERM, SIGINT, SIGHUP};
   for (std::size_t i = 0; i < signals_.size(); ++i) {

@@ -85,6 +85,7 @@ std::optional<NodeView> NodeFromJson(const json& j) {
     n.ready_after_ms = it->get<long long>();
   }
   n.operator_stopped = BoolOr(j, "operator_stopped", false);
+  n.autostart_off = BoolOr(j, "autostart_off", false);
   n.dynamic = BoolOr(j, "dynamic", false);
   if (auto it = j.find("children"); it != j.end() && it->is_array()) {
     for (const json& c : *it) {

@@ -363,6 +363,8 @@ void ControlServer::HandleLine(Connection& c, std::string_view line) {
       op.signo = r.signo;
       break;
     case Cmd::kReload:
+      Reload(c, DaemonApi::ReloadOptions{r.dry_run, r.restart_instances});
+      return;
     case Cmd::kLog:
       Send(c, protocol::ErrorLine(ErrorCode::kBadRequest,
                                   std::string(protocol::ToString(r.cmd)) +
@@ -400,19 +402,43 @@ void ControlServer::HandleLine(Connection& c, std::string_view line) {
   Operate(c, std::move(op));
 }
 
-void ControlServer::Operate(Connection& c, core::OperatorRequest req) {
+std::function<void(std::string)> ControlServer::ReplyLater(Connection& c) {
   c.busy = true;
   std::weak_ptr<char> alive = alive_;
   std::uint64_t id = c.id;
-  api_.Operate(std::move(req), [this, alive, id](const core::Reply& reply) {
+  return [this, alive, id](std::string line) {
     if (alive.expired()) return;
     auto it = conns_.find(id);
     if (it == conns_.end()) return;  // the client left; the operation still happened
     Guard guard(this);
     Connection& conn = *it->second;
-    Send(conn, protocol::ReplyLine(reply));
+    Send(conn, std::move(line));
     Finish(conn);
+  };
+}
+
+void ControlServer::Operate(Connection& c, core::OperatorRequest req) {
+  api_.Operate(std::move(req), [reply = ReplyLater(c)](const core::Reply& r) {
+    reply(protocol::ReplyLine(r));
   });
+}
+
+void ControlServer::Reload(Connection& c, DaemonApi::ReloadOptions options) {
+  api_.Reload(options, [reply = ReplyLater(c)](const protocol::ReloadOutcome& outcome) {
+    reply(protocol::ToLine(protocol::ReloadToJson(outcome)));
+  });
+}
+
+std::optional<std::string> ControlServer::SetAccess(std::uint32_t mode, std::optional<gid_t> gid) {
+  options_.mode = mode;
+  options_.gid = gid;
+  if (!bound_) return std::nullopt;
+  const std::string& path = options_.path;
+  if (chmod(path.c_str(), mode) != 0) return "chmod " + path + ": " + common::ErrnoText(errno);
+  if (gid && chown(path.c_str(), static_cast<uid_t>(-1), *gid) != 0) {
+    return "chown " + path + ": " + common::ErrnoText(errno);
+  }
+  return std::nullopt;
 }
 
 void ControlServer::Finish(Connection& c) {

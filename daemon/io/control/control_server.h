@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -53,6 +54,10 @@ class ControlServer {
   void Close();
   static constexpr std::uint64_t kCloseFlushMs = 1000;
 
+  /// A reload changed socket_mode/socket_group: chmod/chown the socket and serve the new
+  /// group's members from now on. Returns a human error or nullopt.
+  std::optional<std::string> SetAccess(std::uint32_t mode, std::optional<gid_t> gid);
+
   std::size_t ClientCount() const { return conns_.size(); }
   /// Requests received since Start(), by command ("status", "stop", ...; "invalid" for
   /// lines that were no valid request): supd_control_requests_total of /metrics.
@@ -74,7 +79,10 @@ class ControlServer {
   void HandleInput(Connection& c, const char* data, std::size_t len);
   void ProcessQueued(Connection& c);
   void HandleLine(Connection& c, std::string_view line);
+  /// Marks `c` busy; the returned callback sends its reply line and resumes it.
+  std::function<void(std::string)> ReplyLater(Connection& c);
   void Operate(Connection& c, core::OperatorRequest req);
+  void Reload(Connection& c, DaemonApi::ReloadOptions options);
   void StartWait(Connection& c, std::string path, std::string state, std::int64_t timeout);
   bool CheckWait(Connection& c);  ///< true when the wait got its reply (and ended)
   bool CheckWaitOrThrow(Connection& c);  ///< true when it sent the reply
