@@ -266,7 +266,9 @@ TEST_CASE("reload e2e: SIGHUP does what supctl reload does, the log says the sam
   CHECK(WaitFor([&] { return Has(d.supd->Stderr(), "(root) reloaded; 1 added, 0 removed, "
                                                     "1 restarted, 0 policy, 1 unchanged"); },
                 milliseconds(15000)));
-  CHECK(Has(d.supd->Stderr(), "reload: ~ b restart (command)"));
+  // The plan is logged when the reload's reply arrives, just after the `reloaded` event.
+  CHECK(WaitFor([&] { return Has(d.supd->Stderr(), "reload: ~ b restart (command)"); },
+                milliseconds(15000)));
   auto after = d.Pids();
   CHECK(after.at("a") == before.at("a"));
   CHECK(after.at("b") != before.at("b"));
