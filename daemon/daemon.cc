@@ -204,7 +204,13 @@ int RunDaemon(DaemonOptions options) {
       close_all();
       return;
     }
-    if (stopping) return;
+    if (stopping) {  // a second SIGTERM/SIGINT: SIGKILL to everything left (as tini does)
+      log.Warn(std::string(why) + " again: killing every remaining child (SIGKILL)");
+      core::OperatorRequest req;
+      req.op = core::OperatorRequest::Op::kKillAll;
+      executor->Operate(std::move(req), [](const core::Reply&) {});
+      return;
+    }
     stopping = true;
     log.Info(std::string(why) + ": stopping the tree");
     io::NotifyServiceManager("STOPPING=1");

@@ -26,8 +26,10 @@ struct ChildSpawned { RunId run; int pid = 0; };
 struct ChildReady { RunId run; };
 /// The spawn failed before exec (stage + errno rendered in `message`, e.g.
 /// "exec failed: /usr/bin/nope: No such file or directory (ENOENT)"). A failed start:
-/// counts as an abnormal exit. No ChildExited follows.
-struct SpawnFailed { RunId run; std::string message; };
+/// counts as an abnormal exit. No ChildExited follows. `error` is the short form shown in
+/// status and events: the failed step, the subject and the errno name, e.g.
+/// "exec: /usr/bin/nope: ENOENT" (empty: the core shows `message`).
+struct SpawnFailed { RunId run; std::string message; std::string error = {}; };
 /// The run's main process was reaped and (kill_mode group/cgroup) nothing of its
 /// group/cgroup is left. Exactly once per spawned run.
 struct ChildExited { RunId run; ExitStatus status; };
@@ -40,8 +42,9 @@ struct TimerFired { TimerId timer; };
 
 /// Operator requests (control socket or signals to supd). `path` is slash-separated ids
 /// below the root; "" is the root.
+/// kKillAll (a second SIGTERM/SIGINT during a shutdown): SIGKILL every live process now.
 struct OperatorRequest {
-  enum class Op { kStart, kStop, kRestart, kStartChild, kShutdown };
+  enum class Op { kStart, kStop, kRestart, kStartChild, kShutdown, kKillAll };
   RequestId request = 0;
   Op op = Op::kStart;
   std::string path;

@@ -192,7 +192,8 @@ class FakeApi : public DaemonApi {
         r.path = req.path + "/" + id;
         break;
       }
-      case Op::kShutdown: break;
+      case Op::kShutdown:
+      case Op::kKillAll: break;
     }
     return r;
   }
