@@ -96,6 +96,26 @@ TEST_CASE("exec errors: status, --json and the exited event name the failed step
   CHECK(seen);
 }
 
+TEST_CASE("RLIMIT_NPROC reached by a child's user: exec EAGAIN, shown, the tree serves on") {
+  if (geteuid() != 0) {
+    MESSAGE("skipped: needs root to run a child as nobody");
+    return;
+  }
+  // Over RLIMIT_NPROC after the switch to `user` (nobody already runs `up`), the kernel
+  // fails the execve with EAGAIN.
+  Daemon d(json::array({
+      {{"id", "up"}, {"command", {"/bin/sleep", "1000"}}, {"user", "nobody"}},
+      {{"id", "capped"}, {"command", {"/bin/sleep", "1000"}}, {"user", "nobody"},
+       {"rlimits", {{"nproc", 0}}}, {"restart", "temporary"}},
+  }));
+  REQUIRE(d.supd->WaitReady());
+  REQUIRE(WaitFor([&] { return d.Status("capped").value("state", "") == "exited"; },
+                  milliseconds(20000)));
+  CHECK(d.Status("capped")["last_exit"]["error"] == "exec: /bin/sleep: EAGAIN");
+  CHECK(d.PidWhen("up", "running") > 0);
+  CHECK(d.Ctl({"status"}).exit_code == 0);
+}
+
 /// supd exits 0 within 30 s (a deadline far below the 60 s the old behaviour took), and
 /// the child `pid` is gone.
 void ExitsCleanlyWithin30s(Daemon& d, int pid) {
