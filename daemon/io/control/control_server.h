@@ -76,6 +76,7 @@ class ControlServer {
   bool CheckWaitOrThrow(Connection& c);  ///< true when it sent the reply
   void EndWait(Connection& c);
   void OnEvent(const core::Lifecycle& event, double unix_time);
+  void OnStateChanged();
   void Send(Connection& c, std::string line);
   void Finish(Connection& c);     ///< a request got its reply: go on with the next
   static void OnResume(uv_timer_t* timer);
@@ -96,6 +97,7 @@ class ControlServer {
   bool bound_ = false;
   ino_t bound_inode_ = 0;
   std::optional<std::uint64_t> subscription_;
+  std::optional<std::uint64_t> state_watch_;
   std::uint64_t next_conn_ = 1;
   std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> conns_;
   std::unordered_set<Connection*> followers_;
