@@ -399,7 +399,10 @@ class Run:
             n2 = s2.get(path)
             if n1["kind"] != "worker" or n2 is None:
                 continue
-            stable = (n1["state"] == n2["state"] and n1.get("pid") == n2.get("pid"))
+            # No state change between the two snapshots (same `since`): what the scan in
+            # between saw is what supd claims. A stop-start-stop in between is not stable.
+            stable = (n1["state"] == n2["state"] and n1.get("pid") == n2.get("pid") and
+                      n1.get("since") == n2.get("since"))
             live = sorted(by_path.get(path, []))
             # A child killed a moment ago is a zombie until supd reaps it: still its process.
             seen = sorted(with_zombies.get(path, []))
@@ -410,7 +413,8 @@ class Run:
         for path, live in by_path.items():
             if len(live) > 1:
                 a, b = s1.get(path), s2.get(path)
-                if a and b and a.get("pid") == b.get("pid") and a["state"] == b["state"]:
+                if (a and b and a.get("pid") == b.get("pid") and a["state"] == b["state"] and
+                        a.get("since") == b.get("since")):
                     self.viol.add("%s has %d live processes: %s" % (path, len(live), live))
         zombies = {pid for pid, (_p, st) in procs.items()
                    if st["state"] == "Z" and st["ppid"] == self.supd.pid}
