@@ -89,6 +89,7 @@ std::string DisplayPath(const std::string& path) { return path.empty() ? "(root)
 
 std::string FormatExit(const std::optional<NodeView::Exit>& exit) {
   if (!exit) return "-";
+  if (!exit->error.empty()) return exit->error;  // it never ran: the failed step says why
   std::string what = exit->code ? "exit " + std::to_string(*exit->code)
                                 : (exit->signal.empty() ? "?" : exit->signal);
   return exit->reason.empty() ? what : what + " (" + exit->reason + ")";

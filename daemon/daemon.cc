@@ -284,7 +284,13 @@ void Daemon::OnTreeStopped(const core::TreeStopped& stopped) {
 }
 
 void Daemon::RequestStop(const char* why) {
-  if (stopping_) return;
+  if (stopping_) {  // a second SIGTERM/SIGINT: SIGKILL to everything left (as tini does)
+    log_.Warn(std::string(why) + " again: killing every remaining child (SIGKILL)");
+    core::OperatorRequest req;
+    req.op = core::OperatorRequest::Op::kKillAll;
+    executor_->Operate(std::move(req), [](const core::Reply&) {});
+    return;
+  }
   stopping_ = true;
   log_.Info(std::string(why) + ": stopping the tree");
   io::NotifyServiceManager("STOPPING=1");

@@ -52,6 +52,7 @@ json NodeToJson(const core::NodeStatus& node, const NodeContext& ctx) {
     json e = json::object();
     PutStatus(e, node.last_exit->status);
     e["reason"] = core::ToString(node.last_exit->reason);
+    if (!node.last_exit->error.empty()) e["error"] = node.last_exit->error;
     j["last_exit"] = std::move(e);
   } else {
     j["last_exit"] = nullptr;
@@ -83,6 +84,7 @@ json LifecycleToJson(const core::Lifecycle& event, double unix_time) {
   if (event.pid) j["pid"] = *event.pid;
   if (event.reason) j["reason"] = core::ToString(*event.reason);
   if (event.status) PutStatus(j, *event.status);
+  if (!event.error.empty()) j["error"] = event.error;
   j["time"] = unix_time;
   if (!event.detail.empty()) j["detail"] = event.detail;
   return j;

@@ -32,7 +32,7 @@ const char* RestartName(core::RestartType restart);
 /// ready_after_ms, status_text, operator_stopped, autostart_off, dynamic. `last_exit` is
 /// null before the first exit.
 nlohmann::json NodeToJson(const core::NodeStatus& node, const NodeContext& ctx);
-/// `{"event","path","kind","pid"?,"reason"?,"code"?,"signal"?,"time","detail"?}`.
+/// `{"event","path","kind","pid"?,"reason"?,"code"?,"signal"?,"error"?,"time","detail"?}`.
 nlohmann::json LifecycleToJson(const core::Lifecycle& event, double unix_time);
 
 /// `{"ok":true, ...fields}` + "\n". `fields` must be an object (or null).

@@ -75,6 +75,7 @@ std::optional<NodeView> NodeFromJson(const json& j) {
     if (auto c = it->find("code"); c != it->end() && c->is_number_integer()) e.code = c->get<int>();
     e.signal = StringOr(*it, "signal");
     e.reason = StringOr(*it, "reason");
+    e.error = StringOr(*it, "error");
     n.last_exit = std::move(e);
   }
   n.ready = BoolOr(j, "ready", false);

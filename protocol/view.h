@@ -34,6 +34,7 @@ struct NodeView {
     std::optional<int> code;
     std::string signal;  ///< "SIGKILL" when killed by a signal
     std::string reason;
+    std::string error;   ///< the failed spawn step and errno when the child never ran
   };
   std::optional<Exit> last_exit;
   bool ready = false;

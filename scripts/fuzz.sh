@@ -1,31 +1,52 @@
 #!/usr/bin/env bash
-# Fuzzes the config loader: scripts/fuzz.sh [SECONDS] (default 60).
-# Configures a clang build in build-fuzz/, builds fuzz_config and runs it on the seeds of
-# tests/fuzz/corpus/ (new inputs go to build-fuzz/corpus/, crashes to build-fuzz/artifacts/).
-# Exits non-zero if the fuzzer finds a crash, a leak, a timeout or a sanitizer report.
+# Fuzzes every parser that takes outside input: scripts/fuzz.sh [SECONDS] [TARGET...]
+# SECONDS per target (default 30); targets default to all of them:
+#   config     the config loader (tests/fuzz/corpus/, config.dict)
+#   request    control requests (server) and replies/NODEs (supctl)
+#   sd_notify  sd_notify datagrams from children
+#   units      durations, sizes, octal modes, signal names (config and protocol)
+# Configures a clang build in build-fuzz/, builds the targets and runs each on its seeds
+# (tests/fuzz/corpus_TARGET/; new inputs go to build-fuzz/corpus_TARGET/, crashes to
+# build-fuzz/artifacts/). Exits non-zero if a fuzzer finds a crash, a leak, a timeout or a
+# sanitizer report; a crash found becomes a unit test with that input.
 set -euo pipefail
 
-seconds="${1:-60}"
+seconds="${1:-30}"
 case "$seconds" in
-  ''|*[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2 ;;
+  ''|*[!0-9]*) echo "usage: $0 [SECONDS] [config|request|sd_notify|units...]" >&2; exit 2 ;;
 esac
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(config request sd_notify units)
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build-fuzz"
 
 cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DSUPD_FUZZ=ON -DSUPD_BUILD_TESTS=OFF >/dev/null
-ninja -C "$build" fuzz_config
+ninja -C "$build" -j "${JOBS:-2}" "${targets[@]/#/fuzz_}"
 
-mkdir -p "$build/corpus" "$build/artifacts"
-status=0
-"$build/tests/fuzz/fuzz_config" \
-  -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
-  -dict="$root/tests/fuzz/config.dict" -artifact_prefix="$build/artifacts/" \
-  -print_final_stats=1 \
-  "$build/corpus" "$root/tests/fuzz/corpus" || status=$?
-if [ "$status" -ne 0 ]; then
-  echo "fuzz.sh: fuzz_config failed (status $status); inputs in $build/artifacts/" >&2
+mkdir -p "$build/artifacts"
+failed=()
+for t in "${targets[@]}"; do
+  seeds="$root/tests/fuzz/corpus_$t"
+  dict="$root/tests/fuzz/$t.dict"
+  max_len=4096
+  if [ "$t" = config ]; then seeds="$root/tests/fuzz/corpus"; max_len=16384; fi
+  mkdir -p "$build/corpus_$t"
+  echo "fuzz.sh: fuzz_$t for ${seconds}s"
+  status=0
+  "$build/tests/fuzz/fuzz_$t" \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$max_len" \
+    -dict="$dict" -artifact_prefix="$build/artifacts/$t-" -print_final_stats=1 \
+    "$build/corpus_$t" "$seeds" || status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "fuzz.sh: fuzz_$t failed (status $status); inputs in $build/artifacts/$t-*" >&2
+    failed+=("$t")
+  fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz.sh: failures in: ${failed[*]}" >&2
   exit 1
 fi
-echo "fuzz.sh: no crash in ${seconds}s"
+echo "fuzz.sh: no crash in ${seconds}s each: ${targets[*]}"

@@ -82,6 +82,9 @@ struct Lifecycle {
   std::optional<ExitStatus> status;   ///< kExited of a worker
   /// Human detail, e.g. "restart 3 of 5 within 10s", "exec failed: ...".
   std::string detail;
+  /// kExited of a run that never ran: the failed spawn step and errno, as in
+  /// NodeStatus::LastExit::error.
+  std::string error = {};
 };
 
 inline const char* ToString(Lifecycle::Kind k) {

@@ -28,8 +28,10 @@ struct ChildSpawned { RunId run; int pid = 0; };
 struct ChildReady { RunId run; };
 /// The spawn failed before exec (stage + errno rendered in `message`, e.g.
 /// "exec failed: /usr/bin/nope: No such file or directory (ENOENT)"). A failed start:
-/// counts as an abnormal exit. No ChildExited follows.
-struct SpawnFailed { RunId run; std::string message; };
+/// counts as an abnormal exit. No ChildExited follows. `error` is the short form shown in
+/// status and events: the failed step, the subject and the errno name, e.g.
+/// "exec: /usr/bin/nope: ENOENT" (empty: the core shows `message`).
+struct SpawnFailed { RunId run; std::string message; std::string error = {}; };
 /// The run's main process was reaped and (kill_mode group/cgroup) nothing of its
 /// group/cgroup is left. Exactly once per spawned run.
 struct ChildExited { RunId run; ExitStatus status; };
@@ -47,8 +49,9 @@ struct OperatorSignalSent { RequestId request; std::string path; bool delivered 
 /// below the root; "" is the root.
 struct OperatorRequest {
   /// kSignal sends `signo` to a worker's process (`supctl signal`): not a stop, the core
-  /// handles a death it causes like any exit.
-  enum class Op { kStart, kStop, kRestart, kStartChild, kShutdown, kSignal };
+  /// handles a death it causes like any exit. kKillAll (a second SIGTERM/SIGINT during a
+  /// shutdown): SIGKILL every live process now.
+  enum class Op { kStart, kStop, kRestart, kStartChild, kShutdown, kSignal, kKillAll };
   RequestId request = 0;
   Op op = Op::kStart;
   std::string path;

@@ -106,6 +106,7 @@ void Supervisor::EmitLifecycle(Lifecycle::Kind kind, const Child& c, std::string
 void Supervisor::Begin() {
   ++incarnation_;
   killed_ = false;
+  abandon_ = false;
   window_.Clear();
   queue_.clear();
   exit_why_ = ExitWhy::kStopped;
@@ -119,7 +120,9 @@ void Supervisor::Begin() {
   RunTask(std::move(task));
 }
 
-void Supervisor::RequestStop() {
+void Supervisor::RequestStop(bool abandon) {
+  if (abandon) abandon_ = true;
+  if (task_ && abandon_) AbandonTask();
   if (task_) {
     queue_.push_back(Pending(Pending::Kind::kStop));
   } else if (state_ == State::kStopped) {
@@ -127,6 +130,24 @@ void Supervisor::RequestStop() {
   } else {
     StartExitTask(ExitWhy::kStopped);
   }
+}
+
+void Supervisor::AbandonTask() {
+  if (task_->kind == Task::Kind::kExit) {
+    // Already stopping: the nested supervisors it stops must not wait for their work either.
+    for (const auto& c : children_) {
+      if (c->sup && (c->phase == Phase::kStopping || c->phase == Phase::kKilling))
+        c->sup->RequestStop(true);
+    }
+    return;
+  }
+  Task task = std::move(*task_);
+  task_.reset();
+  if (task.kind == Task::Kind::kOperator && task.request) {
+    ReplyTo(*task.request, ErrorCode::kBadState,
+            task.target->path + ": abandoned, the tree is shutting down");
+  }
+  std::erase_if(queue_, [](const Pending& p) { return p.kind == Pending::Kind::kStop; });
 }
 
 void Supervisor::Kill() {
@@ -347,7 +368,7 @@ void Supervisor::InitiateStop(Child& c) {
     } else if (c.spec.shutdown.kind == Shutdown::Kind::kTimeout) {
       ctx_.ArmTimer(c, TimerPurpose::kShutdown, c.spec.shutdown.timeout);
     }
-    c.sup->RequestStop();
+    c.sup->RequestStop(abandon_);
     return;
   }
   if (brutal) {

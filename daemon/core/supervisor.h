@@ -35,15 +35,17 @@ class Supervisor {
   /// when done.
   void Begin();
   /// Stops every child (reverse start order) and exits with reason shutdown; sends
-  /// kSupervisorExited when done. Queued if the supervisor is busy.
-  void RequestStop();
+  /// kSupervisorExited when done. Queued if the supervisor is busy, unless `abandon`: a
+  /// shutdown of the tree abandons the work under way (a start waiting for readiness, a
+  /// branch restart, an operator call) and stops at once, nested supervisors likewise.
+  void RequestStop(bool abandon = false);
   /// The shutdown of this supervisor expired (or is brutal_kill): SIGKILL every live
   /// process of the subtree at once; start nothing more until the next Begin.
   void Kill();
 
   void OnSpawned(Child& c, int pid);
   void OnReady(Child& c);
-  void OnSpawnFailed(Child& c, const std::string& message);
+  void OnSpawnFailed(Child& c, const std::string& message, const std::string& error);
   void OnExited(Child& c, ExitStatus status);
   void OnWatchdog(Child& c);
   void OnTimer(Child& c, TimerPurpose purpose);
@@ -120,6 +122,7 @@ class Supervisor {
   bool StopChild(Child& c);
   bool StopGroup();
   void InitiateStop(Child& c);
+  void AbandonTask();
   void StartExitTask(ExitWhy why);
   void FinishExit();
   void EmitLifecycle(Lifecycle::Kind kind, const Child& c, std::string detail = {});
@@ -158,6 +161,7 @@ class Supervisor {
   ExitWhy exit_why_ = ExitWhy::kStopped;
   ExitStatus exit_status_;
   bool killed_ = false;
+  bool abandon_ = false;  ///< stopping for a shutdown of the tree: nothing is waited for
   std::optional<Task> task_;
   std::deque<Pending> queue_;
   std::uint64_t next_instance_ = 1;

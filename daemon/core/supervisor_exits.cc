@@ -24,14 +24,16 @@ void Supervisor::OnReady(Child& c) {
   StepDoneFor(c);
 }
 
-void Supervisor::OnSpawnFailed(Child& c, const std::string& message) {
+void Supervisor::OnSpawnFailed(Child& c, const std::string& message, const std::string& error) {
   ctx_.runs.erase(c.run);
   c.run = 0;
   c.pid.reset();
   ctx_.CancelTimer(c);
   const ExitStatus status = ExitStatus::Exited(127);
-  c.last_exit = NodeStatus::LastExit{status, ExitReason::kAbnormal};
-  Lifecycle ev{Lifecycle::Kind::kExited, c.path, false, {}, ExitReason::kAbnormal, {}, message};
+  const std::string& shown = error.empty() ? message : error;
+  c.last_exit = NodeStatus::LastExit{status, ExitReason::kAbnormal, shown};
+  Lifecycle ev{Lifecycle::Kind::kExited, c.path, false, {}, ExitReason::kAbnormal, {}, message,
+               shown};
   ctx_.Emit(std::move(ev));
   FailStart(c, message);
 }
@@ -284,6 +286,8 @@ void Supervisor::MaybeAutoShutdown(bool significant, ExitStatus status) {
   }
   exit_status_ = status;
   EmitLifecycle(Lifecycle::Kind::kAutoShutdown, self_);
+  // The root's auto_shutdown ends supd: like a requested shutdown, it waits for no start.
+  if (self_.owner == nullptr) abandon_ = true;
   StartExitTask(ExitWhy::kAutoShutdown);
 }
 

@@ -177,7 +177,18 @@ void Tree::Impl::Dispatch(const OperatorRequest& r) {
       return;
     }
     shutdown_requests.push_back(r);
-    if (shutdown_requests.size() == 1) root.sup->RequestStop();
+    // A shutdown of the tree abandons a start waiting for readiness (README, "How supd
+    // behaves"): under a container's grace period, waiting up to start_timeout is too long.
+    if (shutdown_requests.size() == 1) root.sup->RequestStop(/*abandon=*/true);
+    return;
+  }
+  if (r.op == Op::kKillAll) {
+    if (root.sup->state() != Supervisor::State::kStopping) {
+      Reply(r, ErrorCode::kBadState, "the tree is not stopping (kill-all escalates a shutdown)");
+      return;
+    }
+    root.sup->Kill();
+    Reply(r, ErrorCode::kNone, {});
     return;
   }
   if (r.op == Op::kSignal) {
@@ -354,7 +365,7 @@ std::vector<Command> Tree::Handle(const Event& event, Millis now) {
           } else if constexpr (std::is_same_v<T, ChildReady>) {
             c->owner->OnReady(*c);
           } else if constexpr (std::is_same_v<T, SpawnFailed>) {
-            c->owner->OnSpawnFailed(*c, ev.message);
+            c->owner->OnSpawnFailed(*c, ev.message, ev.error);
           } else if constexpr (std::is_same_v<T, ChildExited>) {
             c->owner->OnExited(*c, ev.status);
           } else if constexpr (std::is_same_v<T, ChildStatusText>) {

@@ -26,7 +26,13 @@ struct NodeStatus {
   std::optional<int> pid;      ///< workers, while a process exists
   Millis since = 0;            ///< monotonic ms of the last state change
   int restarts = 0;            ///< restarts of this node decided by its parent
-  struct LastExit { ExitStatus status; ExitReason reason; };
+  struct LastExit {
+    ExitStatus status;
+    ExitReason reason;
+    /// The failed spawn step and errno when the child never ran ("exec: /x: ENOENT");
+    /// empty when it ran (its own exit 127 stays an exit code).
+    std::string error = {};
+  };
   std::optional<LastExit> last_exit;
   bool ready = false;
   std::optional<Millis> ready_after;  ///< ms from spawn to ready, last start

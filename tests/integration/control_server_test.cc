@@ -212,7 +212,8 @@ class FakeApi : public DaemonApi {
         break;
       }
       case Op::kShutdown:
-      case Op::kSignal: break;
+      case Op::kSignal:
+      case Op::kKillAll: break;
     }
     return r;
   }

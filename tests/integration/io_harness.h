@@ -196,6 +196,11 @@ class Harness {
     auto* e = Find<core::SpawnFailed>(id);
     return e ? std::optional<std::string>(e->message) : std::nullopt;
   }
+  /// The short form of a SpawnFailed ("exec: /x: ENOENT"), as status shows it.
+  std::optional<std::string> FailedError(core::RunId id) const {
+    auto* e = Find<core::SpawnFailed>(id);
+    return e ? std::optional<std::string>(e->error) : std::nullopt;
+  }
   /// Spawns and waits until ready.
   core::RunId SpawnReady(std::shared_ptr<const core::WorkerSpec> spec, core::Millis hint = 5000) {
     core::RunId id = Spawn(std::move(spec), hint);

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "daemon/io/process/spawner.h"
 #include "tests/integration/io_harness.h"
 
 namespace supd::io::test {
@@ -54,6 +55,7 @@ TEST_CASE("io: exec failure is a SpawnFailed with stage, path and errno") {
   auto run = h.Spawn(spec);
   REQUIRE(h.Failed(run));
   CHECK(*h.Failed(run) == "exec failed: /usr/bin/nope: No such file or directory (ENOENT)");
+  CHECK(*h.FailedError(run) == "exec: /usr/bin/nope: ENOENT");
   CHECK(h.Pid(run) == -1);
 
   spec = ChildSpec({});
@@ -68,8 +70,33 @@ TEST_CASE("io: exec failure is a SpawnFailed with stage, path and errno") {
   run = h.Spawn(spec);
   REQUIRE(h.Failed(run));
   CHECK(*h.Failed(run) == "exec failed: /etc/passwd: Permission denied (EACCES)");
+  CHECK(*h.FailedError(run) == "exec: /etc/passwd: EACCES");
   CHECK(h.pm().LiveRuns() == 0);
   CHECK(OwnChildren().empty());  // failed children are reaped at once
+}
+
+TEST_CASE("io: a failed chdir names the step and the directory") {
+  Harness h;
+  auto spec = ChildSpec({});
+  spec->cwd = "/nonexistent-supd-dir";
+  auto run = h.Spawn(spec);
+  REQUIRE(h.Failed(run));
+  CHECK(*h.FailedError(run) == "chdir: /nonexistent-supd-dir: ENOENT");
+  CHECK(OwnChildren().empty());
+}
+
+TEST_CASE("io: SpawnErrorSummary keeps the step, the subject and the errno name") {
+  CHECK(SpawnErrorSummary("exec failed: /x: No such file or directory (ENOENT)") ==
+        "exec: /x: ENOENT");
+  CHECK(SpawnErrorSummary("fork failed: Resource temporarily unavailable (EAGAIN)") ==
+        "fork: EAGAIN");
+  CHECK(SpawnErrorSummary("spawn failed: open cgroup.procs: No such file or directory (ENOENT)")
+        == "spawn: open cgroup.procs: ENOENT");
+  CHECK(SpawnErrorSummary("spawn failed: empty command") == "spawn: empty command");
+  CHECK(SpawnErrorSummary("ready: notify_fd must be 3 or more") ==
+        "ready: notify_fd must be 3 or more");
+  CHECK(SpawnErrorSummary("x failed: (E") == "x: (E");
+  CHECK(SpawnErrorSummary("") == "");
 }
 
 TEST_CASE("io: argv[0] is searched in PATH") {

@@ -30,6 +30,19 @@ const char* ScopeName(Scope s) {
   return "";
 }
 
+// A child spawned a moment ago whose start fails after all: SIGKILL it (its group and
+// cgroup too) and reap it now, before the SIGCHLD drain could take it for an orphan.
+void KillJustSpawned(const SpawnResult& res, const std::string& cgroup) {
+  PidfdSendSignal(res.pidfd, SIGKILL);
+  kill(-res.pid, SIGKILL);  // the group of a not yet reaped leader: never a reused pgid
+  if (!cgroup.empty()) CgroupKill(cgroup);
+  siginfo_t info;
+  const auto pidfd = static_cast<id_t>(res.pidfd);
+  while (waitid(static_cast<idtype_t>(P_PIDFD), pidfd, &info, WEXITED) != 0 && errno == EINTR) {
+  }
+  close(res.pidfd);
+}
+
 }  // namespace
 
 std::string ProcessManager::Impl::Name(const Run& r) const {
@@ -59,22 +72,22 @@ std::optional<std::string> ProcessManager::Impl::Check(const core::WorkerSpec& s
 
 void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
   if (!cmd.spec) {
-    Emit(core::SpawnFailed{cmd.run, "spawn failed: no worker spec"});
+    EmitSpawnFailed(cmd.run, "spawn failed: no worker spec");
     return;
   }
   const core::WorkerSpec& spec = *cmd.spec;
   if (auto err = Check(spec)) {
-    Emit(core::SpawnFailed{cmd.run, *err});
+    EmitSpawnFailed(cmd.run, *err);
     return;
   }
   if (!initialised || closed) {
-    Emit(core::SpawnFailed{cmd.run, "spawn failed: process manager not running"});
+    EmitSpawnFailed(cmd.run, "spawn failed: process manager not running");
     return;
   }
   SpawnPlan plan;
   PlanFds fds;
   if (auto err = BuildPlan(spec, options.log_dir, &plan, &fds)) {
-    Emit(core::SpawnFailed{cmd.run, *err});
+    EmitSpawnFailed(cmd.run, *err);
     return;
   }
   auto run = std::make_unique<Run>();
@@ -87,7 +100,7 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
 
   auto fail = [&](const std::string& message) {
     if (!run->cgroup.empty()) CgroupRemove(run->cgroup);
-    Emit(core::SpawnFailed{cmd.run, message});
+    EmitSpawnFailed(cmd.run, message);
   };
   if (auto err = PrepareReadiness(*run, &plan, &fds)) return fail(*err);
   if (run->scope == Scope::kCgroup) {
@@ -110,20 +123,25 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
   }
   SpawnResult res = spawner.Spawn(plan);
   if (!res.error.empty()) return fail(res.error);
+  if (state.IsOpen()) {
+    RunRecord rec;
+    rec.pid = res.pid;
+    rec.pgid = res.pid;  // the child called setsid()
+    rec.start_time = ProcessStartTime(res.pid).value_or(0);
+    rec.cgroup = run->cgroup;
+    // Unrecorded, the run could outlive a crash of supd unseen by the next one (SPEC §2
+    // "Leftovers"): a full or read-only state dir fails the start instead.
+    if (auto err = state.Add(rec)) {
+      KillJustSpawned(res, run->cgroup);
+      return fail("state file failed: " + *err);
+    }
+  }
 
   run->pid = res.pid;
   run->pidfd = res.pidfd;
   Run& r = *run;
   by_pid[r.pid] = &r;
   runs[r.id] = std::move(run);
-  if (state.IsOpen()) {
-    RunRecord rec;
-    rec.pid = r.pid;
-    rec.pgid = r.pid;  // the child called setsid()
-    rec.start_time = ProcessStartTime(r.pid).value_or(0);
-    rec.cgroup = r.cgroup;
-    state.Add(rec);
-  }
   Emit(core::ChildSpawned{r.id, r.pid});
   StartReadiness(r);
 }

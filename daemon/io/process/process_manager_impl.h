@@ -64,6 +64,10 @@ struct ProcessManager::Impl {
   // Events are queued and delivered at the end of the entry point, so a callback that
   // calls back into us never sees a half-updated run.
   void Emit(core::Event e) { pending.push_back(std::move(e)); }
+  /// A failed start: the message for the log, its short form for status and events.
+  void EmitSpawnFailed(core::RunId run, const std::string& message) {
+    Emit(core::SpawnFailed{run, message, SpawnErrorSummary(message)});
+  }
   void Flush() {
     if (flushing) return;
     flushing = true;

@@ -15,6 +15,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <string_view>
 
 #include "common/errno_text.h"
 #include "daemon/io/process/clone3.h"
@@ -347,6 +348,22 @@ std::string ResolveExecutable(const std::string& name, const std::string& path_e
   }
   *err = saw_eacces ? EACCES : ENOENT;
   return name;
+}
+
+std::string SpawnErrorSummary(const std::string& message) {
+  static constexpr std::string_view kFailed = " failed: ";
+  const std::size_t at = message.find(kFailed);
+  if (at == std::string::npos) return message;
+  const std::string stage = message.substr(0, at);
+  std::string rest = message.substr(at + kFailed.size());
+  // The errno name ErrnoText() puts last: " (ENAME)".
+  const std::size_t open = rest.rfind(" (E");
+  if (open == std::string::npos || rest.back() != ')') return stage + ": " + rest;
+  const std::string name = rest.substr(open + 2, rest.size() - open - 3);
+  rest.resize(open);
+  const std::size_t subject_end = rest.rfind(": ");
+  if (subject_end == std::string::npos) return stage + ": " + name;
+  return stage + ": " + rest.substr(0, subject_end) + ": " + name;
 }
 
 }  // namespace supd::io

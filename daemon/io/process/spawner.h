@@ -80,4 +80,10 @@ class Spawner {
 /// holds a '/', else the first executable regular file. Sets `*err` (ENOENT/EACCES) on miss.
 std::string ResolveExecutable(const std::string& name, const std::string& path_env, int* err);
 
+/// The short form of a spawn error message, for status and events: "STAGE failed: [SUBJECT:
+/// ]Description (ENAME)" becomes "STAGE: [SUBJECT: ]ENAME", e.g. "exec failed: /x: No such
+/// file or directory (ENOENT)" -> "exec: /x: ENOENT". Other messages: "STAGE: rest", or the
+/// message itself when it names no failed step.
+std::string SpawnErrorSummary(const std::string& message);
+
 }  // namespace supd::io

@@ -41,20 +41,29 @@ std::optional<std::string> StateFile::Open(const std::string& dir) {
   return std::nullopt;
 }
 
-void StateFile::Append(const std::string& line) {
-  if (fd_ < 0) return;
+std::optional<std::string> StateFile::Append(const std::string& line) {
+  if (fd_ < 0) return std::nullopt;
+  struct stat st;
+  const bool sized = fstat(fd_, &st) == 0;
   // One write per line: O_APPEND makes it atomic; a torn tail is ignored by Parse.
-  if (write(fd_, line.data(), line.size()) < 0) return;
+  const ssize_t n = write(fd_, line.data(), line.size());
+  if (n == static_cast<ssize_t>(line.size())) return std::nullopt;
+  const int err = n < 0 ? errno : ENOSPC;
+  // A short write (full disk): cut it off, so that the next record starts on its own line.
+  if (n > 0 && sized && ftruncate(fd_, st.st_size) != 0) {
+  }
+  return path_ + ": " + common::ErrnoText(err);
 }
 
-void StateFile::Add(const RunRecord& record) {
-  live_[record.pid] = record;
-  Append(RecordLine(record));
+std::optional<std::string> StateFile::Add(const RunRecord& record) {
+  auto err = Append(RecordLine(record));
+  if (!err) live_[record.pid] = record;
+  return err;
 }
 
 void StateFile::Remove(pid_t pid) {
   if (live_.erase(pid) == 0) return;
-  Append("- " + std::to_string(pid) + "\n");
+  Append("- " + std::to_string(pid) + "\n");  // if lost: the start time check still holds
   if (++dead_lines_ > 256 && dead_lines_ > 2 * live_.size()) Compact();
 }
 

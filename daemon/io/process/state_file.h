@@ -30,7 +30,9 @@ class StateFile {
   /// Creates `dir` (0750) if missing; opens the log. Error message on failure.
   std::optional<std::string> Open(const std::string& dir);
   bool IsOpen() const { return fd_ >= 0; }
-  void Add(const RunRecord& record);
+  /// Records a live run. On a failed write (ENOSPC, EROFS, EIO) nothing is recorded and the
+  /// error is returned: "PATH: No space left on device (ENOSPC)".
+  std::optional<std::string> Add(const RunRecord& record);
   void Remove(pid_t pid);
   /// Rewrites the file with the live records only.
   void Compact();
@@ -41,7 +43,7 @@ class StateFile {
   static std::string FileIn(const std::string& dir) { return dir + "/running.log"; }
 
  private:
-  void Append(const std::string& line);
+  std::optional<std::string> Append(const std::string& line);
   std::string path_;
   int fd_ = -1;
   std::map<pid_t, RunRecord> live_;

@@ -1,0 +1,49 @@
+// libFuzzer target: the control protocol on both sides. Any line given to the server's
+// request parser yields a valid Request or an error with a message, never a crash or an
+// exception; the client's reply and NODE readers take any line too.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <variant>
+
+#include "protocol/request.h"
+#include "protocol/view.h"
+
+namespace {
+
+void CheckRequest(const supd::protocol::Request& r) {
+  using supd::protocol::Cmd;
+  if (!supd::protocol::IsValidPath(r.path)) __builtin_trap();
+  if (r.cmd == Cmd::kSignal && (r.signo < 1 || r.signo > 64)) __builtin_trap();
+  if (r.cmd == Cmd::kWait) {
+    if (!supd::protocol::IsWaitableState(r.state)) __builtin_trap();
+    if (r.timeout < 0 || r.timeout > supd::protocol::kMaxWaitTimeout) __builtin_trap();
+  }
+  if (r.cmd == Cmd::kLog && r.lines < 0) __builtin_trap();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace supd::protocol;
+  std::string_view line(reinterpret_cast<const char*>(data), size);
+  auto parsed = ParseRequest(line);
+  if (const auto* r = std::get_if<Request>(&parsed)) {
+    CheckRequest(*r);
+  } else {
+    const auto& e = std::get<RequestError>(parsed);
+    if (e.message.empty() || e.code == supd::core::ErrorCode::kNone) __builtin_trap();
+  }
+  // What supctl does with a reply line: the NODE of a status reply, its paths, a typo hint.
+  if (auto reply = ParseReply(line)) {
+    if (!reply->body.is_object()) __builtin_trap();
+    if (auto it = reply->body.find("node"); it != reply->body.end()) {
+      if (auto node = NodeFromJson(*it)) {
+        auto paths = AllPaths(*node);
+        if (paths.empty() || paths.front() != node->path) __builtin_trap();
+        (void)ClosestPath(node->id, paths);
+      }
+    }
+  }
+  return 0;
+}
