@@ -14,6 +14,7 @@
 
 #include "daemon/executor.h"
 #include "daemon/io/control/control_server.h"
+#include "daemon/io/log/log_hub.h"
 #include "daemon/io/process/process_manager.h"
 #include "daemon/io/notify_systemd.h"
 #include "daemon/io/uv_handle.h"
@@ -117,11 +118,20 @@ int RunDaemon(DaemonOptions options) {
     return 1;
   }
 
+  bool json_log = config.daemon.log_format == core::DaemonSpec::LogFormat::kJson;
+  log.SetJson(json_log);
+  if (!MakeDirs(config.daemon.log_dir, &error)) {
+    log.Error(error + " (set daemon.log_dir to a writable directory)");
+    return 1;
+  }
+
   uv_loop_t loop;
   uv_loop_init(&loop);
   std::unique_ptr<Executor> executor;
+  io::log::LogHub logs(&loop, io::log::LogHubOptions{config.daemon.log_dir, json_log},
+                       [&log](const std::string& line) { log.Warn(line); });
   io::ProcessManager processes(
-      &loop, io::ProcessManagerOptions{state_dir, config.daemon.log_dir},
+      &loop, io::ProcessManagerOptions{state_dir, config.daemon.log_dir, &logs},
       io::ProcessCallbacks{[&executor](const core::Event& e) {
                              if (executor) executor->Feed(e);
                            },
@@ -135,6 +145,7 @@ int RunDaemon(DaemonOptions options) {
   if (!spec_errors.empty()) {
     for (const auto& e : spec_errors) log.Error(config.path + ": " + e);
     processes.Close();
+    logs.Close();
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
     return 1;
@@ -152,6 +163,7 @@ int RunDaemon(DaemonOptions options) {
     if (control) control->Close();
     executor->Close();
     processes.Close();
+    logs.Close();
   };
   auto on_stopped = [&](const core::TreeStopped& stopped) {
     tree_stopped = true;
@@ -178,6 +190,7 @@ int RunDaemon(DaemonOptions options) {
     close_all();
   };
   executor = std::make_unique<Executor>(&loop, config, processes, log, state_dir, on_stopped);
+  executor->SetLogHub(&logs);
 
   control = std::make_unique<io::ControlServer>(
       &loop,
@@ -189,6 +202,7 @@ int RunDaemon(DaemonOptions options) {
     control.reset();
     executor->Close();
     processes.Close();
+    logs.Close();
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
     return 1;
@@ -214,6 +228,10 @@ int RunDaemon(DaemonOptions options) {
   };
   signals.push_back(std::make_unique<SignalWatch>(&loop, SIGTERM, [&] { request_stop("SIGTERM"); }));
   signals.push_back(std::make_unique<SignalWatch>(&loop, SIGINT, [&] { request_stop("SIGINT"); }));
+  signals.push_back(std::make_unique<SignalWatch>(&loop, SIGUSR1, [&] {
+    log.Info("SIGUSR1: reopening log files");
+    logs.ReopenFiles();
+  }));
   signals.push_back(std::make_unique<SignalWatch>(&loop, SIGHUP, [&] {
     log.Warn("SIGHUP: reload is not available in this version yet; nothing changed");
   }));

@@ -17,8 +17,10 @@ class Logger {
  public:
   explicit Logger(LogLevel level = LogLevel::kInfo) : level_(level) {}
   void SetLevel(LogLevel level) { level_ = level; }
+  /// daemon.log_format "json": each message as {"time","path":null,"level","pid","line"}.
+  void SetJson(bool json) { json_ = json; }
   bool Enabled(LogLevel level) const { return level <= level_; }
-  /// Writes "supd: <message>\n" to stderr in one write.
+  /// Writes "supd: <message>\n" (or its JSON object) to stderr in one write.
   void Log(LogLevel level, std::string_view message) const;
   void Error(std::string_view m) const { Log(LogLevel::kError, m); }
   void Warn(std::string_view m) const { Log(LogLevel::kWarn, m); }
@@ -27,6 +29,7 @@ class Logger {
 
  private:
   LogLevel level_;
+  bool json_ = false;
 };
 
 /// "web/worker-1 (pid 4242) killed by SIGSEGV; restart 3 of 5 within 10s" and the like.

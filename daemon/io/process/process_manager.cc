@@ -72,7 +72,14 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
   }
   SpawnPlan plan;
   PlanFds fds;
-  if (auto err = BuildPlan(spec, options.log_dir, &plan, &fds)) {
+  int captured[2] = {-1, -1};
+  if (options.capture != nullptr) {
+    if (auto err = options.capture->StdioFor(cmd.path, spec, &captured[0], &captured[1])) {
+      Emit(core::SpawnFailed{cmd.run, "spawn failed: " + *err});
+      return;
+    }
+  }
+  if (auto err = BuildPlan(spec, options.log_dir, &plan, &fds, captured[0], captured[1])) {
     Emit(core::SpawnFailed{cmd.run, *err});
     return;
   }
@@ -123,6 +130,7 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
     rec.cgroup = r.cgroup;
     state.Add(rec);
   }
+  if (options.capture != nullptr) options.capture->RunStarted(r.path, r.pid);
   Emit(core::ChildSpawned{r.id, r.pid});
   StartReadiness(r);
 }
