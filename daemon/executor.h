@@ -16,6 +16,7 @@
 #include "daemon/core/tree.h"
 #include "daemon/daemon_log.h"
 #include "daemon/io/core_timers.h"
+#include "daemon/io/log/log_hub.h"
 #include "daemon/io/process/process_manager.h"
 
 namespace supd {
@@ -48,6 +49,14 @@ class Executor : public DaemonApi {
   void Unsubscribe(std::uint64_t token) override;
   std::string Version() const override;
   bool Idle() const override;
+  std::optional<std::vector<std::string>> LogTail(std::string_view path,
+                                                  std::size_t lines) const override;
+  std::uint64_t FollowLog(std::string_view path, LogCallback cb) override;
+  void UnfollowLog(std::uint64_t token) override;
+  std::optional<LogState> LogStateOf(std::string_view path) const override;
+
+  /// The output capture behind the log calls (none: they report nothing). Not owned.
+  void SetLogHub(io::log::LogHub* hub) { logs_ = hub; }
 
  private:
   void Dispatch();
@@ -70,6 +79,7 @@ class Executor : public DaemonApi {
   std::function<void(const core::TreeStopped&)> on_tree_stopped_;
   core::Tree tree_;
   io::CoreTimers timers_;
+  io::log::LogHub* logs_ = nullptr;
 
   std::deque<core::Event> queue_;
   bool dispatching_ = false;

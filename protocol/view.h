@@ -43,6 +43,8 @@ struct NodeView {
   std::optional<long long> ready_after_ms;  ///< spawn to ready, last start (when known)
   bool operator_stopped = false;
   bool dynamic = false;
+  std::string log_error;         ///< workers: the log destination failing ("" = fine)
+  unsigned long long log_dropped = 0;  ///< workers: bytes of output dropped
   std::vector<NodeView> children;
 };
 

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "daemon/io/log/log_text.h"
 #include "protocol/duration.h"
 #include "protocol/reply.h"
 #include "protocol/request.h"
@@ -35,7 +36,8 @@ struct ControlServer::Connection {
   bool reading = false;
   bool busy = false;        ///< a request awaits its reply (operation, wait)
   bool processing = false;  ///< ProcessQueued is on the stack
-  bool follow = false;      ///< an `events` stream
+  bool follow = false;      ///< an `events` or `log` stream
+  std::uint64_t log_follow = 0;  ///< FollowLog token of a `log` stream
   bool eof = false;
   bool closing = false;     ///< close once the output is flushed
   bool dead = false;
@@ -394,7 +396,8 @@ void ControlServer::HandleLine(Connection& c, std::string_view line) {
       }
       protocol::NodeContext ctx{
           [this](core::Millis ms) { return api_.ToUnixTime(ms); },
-          [this](std::string_view p) { return api_.EffectiveKillMode(p); }};
+          [this](std::string_view p) { return api_.EffectiveKillMode(p); },
+          [this](std::string_view p, nlohmann::json* node) { AddLogState(p, node); }};
       nlohmann::json body = nlohmann::json::object();
       body["node"] = protocol::NodeToJson(*st, ctx);
       if (r.path.empty()) body["node"]["idle"] = api_.Idle();
@@ -413,8 +416,10 @@ void ControlServer::HandleLine(Connection& c, std::string_view line) {
     case Cmd::kSignal:
       Send(c, protocol::ReplyLine(api_.SendSignal(r.path, r.signo)));
       return;
-    case Cmd::kReload:
     case Cmd::kLog:
+      HandleLog(c, r);
+      return;
+    case Cmd::kReload:
       Send(c, protocol::ErrorLine(ErrorCode::kBadRequest,
                                   std::string(protocol::ToString(r.cmd)) +
                                       ": not available yet in this version"));
@@ -637,6 +642,7 @@ void ControlServer::Drop(Connection& c) {
   c.dead = true;
   followers_.erase(&c);
   waiters_.erase(&c);
+  if (c.log_follow != 0) api_.UnfollowLog(std::exchange(c.log_follow, 0));
   c.wait_timer.Reset();
   c.pipe.Reset();
   auto it = conns_.find(c.id);
@@ -646,6 +652,51 @@ void ControlServer::Drop(Connection& c) {
   }
   if (closed_ && conns_.empty()) flush_timer_.Reset();  // everyone flushed: no wait
   if (depth_ == 0) Collect();
+}
+
+// ---- log ---------------------------------------------------------------------------------
+
+void ControlServer::HandleLog(Connection& c, const protocol::Request& r) {
+  auto lines = api_.LogTail(r.path, static_cast<std::size_t>(r.lines));
+  if (!lines) {
+    Send(c, protocol::ErrorLine(ErrorCode::kNotFound, NoChild(r.path)));
+    return;
+  }
+  // Captured lines are arbitrary bytes: escaped by hand (invalid UTF-8 kept as \u00XX).
+  std::string reply = R"({"ok":true,"lines":[)";
+  for (std::size_t i = 0; i < lines->size(); ++i) {
+    if (i) reply.push_back(',');
+    log::AppendJsonString(&reply, (*lines)[i]);
+  }
+  reply += "]}\n";
+  Send(c, std::move(reply));
+  if (!r.follow || c.dead) return;
+  c.follow = true;
+  c.queue.clear();
+  c.queued_bytes = 0;
+  std::uint64_t id = c.id;
+  // A follower that does not read is dropped by Send (max_output), never waited for.
+  c.log_follow = api_.FollowLog(
+      r.path, [this, id](std::string_view path, std::string_view stream, std::string_view line) {
+        auto it = conns_.find(id);
+        if (it == conns_.end() || it->second->dead) return;
+        Guard guard(this);
+        std::string out = "{\"path\":";
+        log::AppendJsonString(&out, path);
+        out += ",\"stream\":\"";
+        out += stream;
+        out += "\",\"line\":";
+        log::AppendJsonString(&out, line);
+        out += "}\n";
+        Send(*it->second, std::move(out));
+      });
+}
+
+void ControlServer::AddLogState(std::string_view path, nlohmann::json* node) const {
+  auto state = api_.LogStateOf(path);
+  if (!state) return;
+  (*node)["log_dropped"] = state->dropped;
+  if (!state->error.empty()) (*node)["log_error"] = state->error;
 }
 
 }  // namespace supd::io
