@@ -130,6 +130,12 @@ int RunDaemon(DaemonOptions options) {
   std::unique_ptr<Executor> executor;
   io::log::LogHub logs(&loop, io::log::LogHubOptions{config.daemon.log_dir, json_log},
                        [&log](const std::string& line) { log.Warn(line); });
+  // From here supd's own lines never block the loop on a stderr nobody reads.
+  log.SetSink([&logs](std::string_view line) { logs.WriteDaemonLine(line); });
+  struct SinkReset {  // the hub goes before the logger: plain writes again
+    Logger& log;
+    ~SinkReset() { log.SetSink(nullptr); }
+  } sink_reset{log};
   io::ProcessManager processes(
       &loop, io::ProcessManagerOptions{state_dir, config.daemon.log_dir, &logs},
       io::ProcessCallbacks{[&executor](const core::Event& e) {

@@ -32,6 +32,10 @@ void Logger::Log(LogLevel level, std::string_view message) const {
     line.append(message);
     line.push_back('\n');
   }
+  if (sink_) {
+    sink_(line);
+    return;
+  }
   // One write per line so that lines from supd and its children never interleave.
   ssize_t unused = ::write(STDERR_FILENO, line.data(), line.size());
   (void)unused;

@@ -67,7 +67,8 @@ void ChildCapture::SetDest(Stream& s, const core::OutputSpec& out, int file_inde
   if (!file || file_specs_[file_index] != out) {
     if (file) {
       std::uint64_t lost = 0;
-      FileResult(file->Flush(&lost), lost);
+      auto error = file->Flush(&lost);  // before `lost` is read: argument order is unspecified
+      FileResult(error, lost);
     }
     file = std::make_unique<RotatingFile>(host_.FilePath(out.file), out.max_size, out.keep);
     file_specs_[file_index] = out;
@@ -190,7 +191,8 @@ void ChildCapture::FlushDests() {
     if (s.dest != Dest::kFile || s.file == nullptr || s.file == flushed) continue;
     flushed = s.file;
     std::uint64_t lost = 0;
-    FileResult(s.file->Flush(&lost), lost);
+    auto error = s.file->Flush(&lost);  // before `lost` is read
+    FileResult(error, lost);
   }
   if (queued_ > kHighWater) Pause();
 }

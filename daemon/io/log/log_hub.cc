@@ -1,5 +1,7 @@
 #include "daemon/io/log/log_hub.h"
 
+#include <unistd.h>
+
 namespace supd::io::log {
 namespace {
 
@@ -25,6 +27,7 @@ LogHub::LogHub(uv_loop_t* loop, LogHubOptions options,
         auto it = by_id_.find(owner);
         if (it != by_id_.end()) it->second->OnStdoutDrained(bytes, lost);
       });
+  stderr_ = std::make_unique<FdWriter>(loop_, NonBlockingDup(options_.stderr_fd), nullptr);
 }
 
 LogHub::~LogHub() { Close(); }
@@ -34,6 +37,27 @@ void LogHub::Close() {
   by_id_.clear();
   captures_.clear();
   if (stdout_) stdout_->Close();
+  if (stderr_) stderr_->Close();
+}
+
+void LogHub::WriteDaemonLine(std::string_view line) {
+  if (!stderr_ || stderr_->failed()) {
+    ssize_t n = write(options_.stderr_fd, line.data(), line.size());  // closed: as before
+    (void)n;
+    return;
+  }
+  if (stderr_->queued() + line.size() > kDaemonQueueMax) {
+    ++daemon_dropped_;
+    return;
+  }
+  std::size_t queued = 0;
+  if (daemon_dropped_ > 0 && stderr_->queued() == 0) {
+    std::string note = "supd: " + std::to_string(daemon_dropped_) +
+                       " of supd's own log lines were dropped: its stderr was not read\n";
+    daemon_dropped_ = 0;
+    stderr_->Write(note, 0, &queued);
+  }
+  stderr_->Write(line, 0, &queued);
 }
 
 std::string LogHub::FilePath(const std::string& file) const {

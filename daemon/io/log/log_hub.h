@@ -24,7 +24,11 @@ struct LogHubOptions {
   std::string log_dir;  ///< base of relative `{"file"}` paths ("" = supd's cwd)
   bool json = false;    ///< daemon.log_format "json"
   int stdout_fd = 1;    ///< where "log" lines go (dup'ed non-blocking; tests pass others)
+  int stderr_fd = 2;    ///< where supd's own messages go (WriteDaemonLine)
 };
+
+/// supd's own messages waiting for a stderr nobody reads, at most; more are dropped.
+inline constexpr std::size_t kDaemonQueueMax = 1 << 20;
 
 /// Owns one ChildCapture per worker path ever spawned with captured output; they outlive
 /// runs, so pipes and ring buffers survive restarts. Single-threaded (the loop's).
@@ -63,6 +67,10 @@ class LogHub : public OutputCapture, private CaptureHost {
 
   /// Reopens every log file (SIGUSR1, after an external rotation).
   void ReopenFiles();
+  /// Writes one of supd's own log lines to its stderr without blocking the loop: queued
+  /// while stderr is full (up to kDaemonQueueMax, then dropped and counted); a plain
+  /// write(2) once the hub is closed.
+  void WriteDaemonLine(std::string_view line);
   /// Stops reading and closes every handle (the loop must run once more).
   void Close();
 
@@ -82,6 +90,8 @@ class LogHub : public OutputCapture, private CaptureHost {
   LogHubOptions options_;
   std::function<void(const std::string&)> warn_;
   std::unique_ptr<FdWriter> stdout_;
+  std::unique_ptr<FdWriter> stderr_;
+  std::uint64_t daemon_dropped_ = 0;  ///< own lines dropped since the last note
   std::vector<char> read_buffer_;
   std::uint64_t next_id_ = 1;
   std::map<std::string, std::unique_ptr<ChildCapture>, std::less<>> captures_;
