@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/import/command.h"
 #include "cli/render.h"
 #include "protocol/duration.h"
 
@@ -120,6 +121,17 @@ int main(int argc, char** argv) {
   config_check->footer("Example:\n  supctl config check /etc/supd/supd.json");
   config_check->add_option("FILE", file, "The config file")->required();
   auto* version = Verb(app, "version", "Show the versions of supctl and supd", "supctl version");
+  std::string import_format, import_out;
+  bool force = false;
+  auto* import = Verb(app, "import",
+                      "Convert a supervisord.conf or a runit/daemontools/s6 scan directory "
+                      "to a supd config (no daemon needed)",
+                      "supctl import supervisord /etc/supervisor/supervisord.conf -o supd.json");
+  import->add_option("FORMAT", import_format, "supervisord, runit, daemontools or s6")->required();
+  import->add_option("SOURCE", file, "The supervisord.conf, or the scan directory")->required();
+  import->add_option("-o,--output", import_out, "Where to write the config (default: stdout)")
+      ->type_name("OUT");
+  import->add_flag("--force", force, "Overwrite OUT if it exists");
 
   try {
     app.parse(argc, argv);
@@ -151,5 +163,6 @@ int main(int argc, char** argv) {
   if (*check) return Check(g);
   if (*config_check) return ConfigCheck(file);
   if (*version) return Version(g);
+  if (*import) return supd::cli::import::RunImport(import_format, file, import_out, force);
   return kExitUsage;
 }

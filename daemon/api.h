@@ -26,20 +26,20 @@ class DaemonApi {
   /// The kill mode in force for a worker ("cgroup", "group", "process"), "" if none.
   virtual std::string EffectiveKillMode(std::string_view path) const = 0;
 
-  /// Carry out an operator request (start, stop, restart, start_child, shutdown) through
-  /// the core. `done` is called exactly once, when the operation has finished (OTP-style
+  /// Carry out an operator request (start, stop, restart, start_child, shutdown, signal)
+  /// through the core. `done` is called exactly once, when the operation has finished (OTP-style
   /// synchronous call), possibly before Operate returns. `req.request` is assigned here.
   virtual void Operate(core::OperatorRequest req,
                        std::function<void(const core::Reply&)> done) = 0;
 
-  /// Send `signo` to the worker at `path` (its kill scope). Not a stop: the core handles
-  /// a death it causes like any exit. Errors: not_found, bad_request (a supervisor),
-  /// bad_state (not running).
-  virtual core::Reply SendSignal(std::string_view path, int signo) = 0;
-
   /// Lifecycle events, in the order supd acted, with their unix time. Returns a token.
   using EventCallback = std::function<void(const core::Lifecycle&, double unix_time)>;
   virtual std::uint64_t Subscribe(EventCallback cb) = 0;
+  /// `cb` runs after the core handled events that may have changed what Status returns,
+  /// including changes that come with no lifecycle event (a restart count, a status text).
+  /// Returns a token for Unsubscribe.
+  virtual std::uint64_t WatchState(std::function<void()> cb) = 0;
+  /// Ends a Subscribe or a WatchState.
   virtual void Unsubscribe(std::uint64_t token) = 0;
 
   /// Captured output of `path` (the `log` command), oldest first: its last `lines` lines,

@@ -10,10 +10,16 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "daemon/executor.h"
 #include "daemon/io/control/control_server.h"
+#include "daemon/io/core_timers.h"
 #include "daemon/io/log/log_hub.h"
 #include "daemon/io/process/process_manager.h"
 #include "daemon/io/notify_systemd.h"
@@ -86,12 +92,17 @@ void CheckWorkers(const core::ChildSpec& node, const std::string& path,
 /// Watches one signal of supd's own on the loop.
 class SignalWatch {
  public:
-  SignalWatch(uv_loop_t* loop, int signo, std::function<void()> on_signal)
-      : on_signal_(std::move(on_signal)) {
-    handle_.Init([loop](uv_signal_t* h) { return uv_signal_init(loop, h); }, this);
-    uv_signal_start(handle_.get(), [](uv_signal_t* h, int) {
-      static_cast<SignalWatch*>(h->data)->on_signal_();
-    }, signo);
+  explicit SignalWatch(std::function<void()> on_signal) : on_signal_(std::move(on_signal)) {}
+  /// Starts watching `signo`; an error message if libuv cannot.
+  std::optional<std::string> Start(uv_loop_t* loop, int signo) {
+    int rc = handle_.Init([loop](uv_signal_t* h) { return uv_signal_init(loop, h); }, this);
+    if (rc == 0) {
+      rc = uv_signal_start(handle_.get(), [](uv_signal_t* h, int) {
+        static_cast<SignalWatch*>(h->data)->on_signal_();
+      }, signo);
+    }
+    if (rc == 0) return std::nullopt;
+    return std::string("cannot watch SIG") + ::sigabbrev_np(signo) + ": " + uv_strerror(rc);
   }
   void Close() { handle_.Reset(); }
 
@@ -100,182 +111,238 @@ class SignalWatch {
   std::function<void()> on_signal_;
 };
 
-}  // namespace
+/// "2 handle(s): timer, signal" for the handles a loop still has.
+std::string OpenHandles(uv_loop_t* loop) {
+  std::pair<int, std::string> found;
+  uv_walk(loop, [](uv_handle_t* h, void* arg) {
+    auto* f = static_cast<std::pair<int, std::string>*>(arg);
+    f->second += (f->first++ ? ", " : "") + std::string(uv_handle_type_name(h->type));
+  }, &found);
+  return std::to_string(found.first) + " handle(s): " + found.second;
+}
 
-int RunDaemon(DaemonOptions options) {
-  Logger log(options.log_level);
-  core::Config& config = options.config;
+/// One life of supd: each step builds one part on the loop; CloseHandles is the only
+/// teardown, whichever step failed or however the tree stopped.
+class Daemon {
+ public:
+  explicit Daemon(DaemonOptions options)
+      : options_(std::move(options)), config_(options_.config), log_(options_.log_level) {}
+  int Run();
+
+ private:
+  bool PrepareStateDir();
+  bool OpenLoop();
+  bool StartProcessLayer();
+  bool CheckWorkerSpecs();
+  bool BuildExecutor();
+  bool StartControlSocket();
+  bool WatchOwnSignals();
+  void StartTree();
+  void OnTreeReady();
+  void OnTreeStopped(const core::TreeStopped& stopped);
+  void RequestStop(const char* why);
+  void CloseHandles();
+  void CloseLoop();
+
+  DaemonOptions options_;
+  const core::Config& config_;
+  Logger log_;
+  std::string socket_path_;
+  std::string state_dir_;
+  uv_loop_t loop_{};
+  std::unique_ptr<io::log::LogHub> logs_;  ///< output capture; outlives processes_
+  std::unique_ptr<io::ProcessManager> processes_;
+  std::unique_ptr<io::CoreTimers> timers_;
+  std::unique_ptr<Executor> executor_;
+  std::unique_ptr<io::ControlServer> control_;
+  std::vector<std::unique_ptr<SignalWatch>> signals_;
+  int exit_code_ = 0;
+  bool stopping_ = false;
+};
+
+int Daemon::Run() {
   std::signal(SIGPIPE, SIG_IGN);
   MarkInheritedFdsCloexec();
+  if (!PrepareStateDir() || !OpenLoop()) return 1;
+  if (StartProcessLayer() && CheckWorkerSpecs() && BuildExecutor() && StartControlSocket() &&
+      WatchOwnSignals()) {
+    // Only now: the socket check above proved that no other supd runs on this state dir,
+    // so what its state file records is a dead instance's, not a live one's tree.
+    processes_->KillLeftoversOfPreviousInstance();
+    StartTree();
+  } else {
+    exit_code_ = 1;
+    CloseHandles();
+  }
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  CloseLoop();
+  return exit_code_;
+}
 
-  std::string socket_path = options.socket_override.value_or(
-      config.daemon.socket.empty() ? DefaultSocket() : config.daemon.socket);
-  std::string state_dir = config.daemon.state_dir.empty() ? DefaultStateDir()
-                                                          : config.daemon.state_dir;
+bool Daemon::PrepareStateDir() {
+  socket_path_ = options_.socket_override.value_or(
+      config_.daemon.socket.empty() ? DefaultSocket() : config_.daemon.socket);
+  state_dir_ = config_.daemon.state_dir.empty() ? DefaultStateDir() : config_.daemon.state_dir;
   std::string error;
-  if (!MakeDirs(state_dir, &error)) {
-    log.Error(error + " (set daemon.state_dir to a writable directory)");
-    return 1;
+  log_.SetJson(config_.daemon.log_format == core::DaemonSpec::LogFormat::kJson);
+  if (!MakeDirs(state_dir_, &error)) {
+    log_.Error(error + " (set daemon.state_dir to a writable directory)");
+    return false;
   }
-
-  bool json_log = config.daemon.log_format == core::DaemonSpec::LogFormat::kJson;
-  log.SetJson(json_log);
-  if (!MakeDirs(config.daemon.log_dir, &error)) {
-    log.Error(error + " (set daemon.log_dir to a writable directory)");
-    return 1;
+  if (!MakeDirs(config_.daemon.log_dir, &error)) {
+    log_.Error(error + " (set daemon.log_dir to a writable directory)");
+    return false;
   }
+  return true;
+}
 
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  std::unique_ptr<Executor> executor;
-  io::log::LogHub logs(&loop, io::log::LogHubOptions{config.daemon.log_dir, json_log},
-                       [&log](const std::string& line) { log.Warn(line); });
+bool Daemon::OpenLoop() {
+  if (int rc = uv_loop_init(&loop_); rc < 0) {
+    log_.Error(std::string("cannot create the event loop: ") + uv_strerror(rc));
+    return false;
+  }
+  return true;
+}
+
+bool Daemon::StartProcessLayer() {
+  bool json = config_.daemon.log_format == core::DaemonSpec::LogFormat::kJson;
+  logs_ = std::make_unique<io::log::LogHub>(
+      &loop_, io::log::LogHubOptions{config_.daemon.log_dir, json},
+      [this](const std::string& line) { log_.Warn(line); });
   // From here supd's own lines never block the loop on a stderr nobody reads.
-  log.SetSink([&logs](std::string_view line) { logs.WriteDaemonLine(line); });
-  struct SinkReset {  // the hub goes before the logger: plain writes again
-    Logger& log;
-    ~SinkReset() { log.SetSink(nullptr); }
-  } sink_reset{log};
-  io::ProcessManager processes(
-      &loop, io::ProcessManagerOptions{state_dir, config.daemon.log_dir, &logs},
-      io::ProcessCallbacks{[&executor](const core::Event& e) {
-                             if (executor) executor->Feed(e);
+  log_.SetSink([this](std::string_view line) { logs_->WriteDaemonLine(line); });
+  processes_ = std::make_unique<io::ProcessManager>(
+      &loop_, io::ProcessManagerOptions{state_dir_, config_.daemon.log_dir, logs_.get()},
+      io::ProcessCallbacks{[this](const core::Event& e) {
+                             if (executor_) executor_->Feed(e);
                            },
-                           [&log](const std::string& line) { log.Info(line); }});
-  if (auto err = processes.Init()) {
-    log.Error(*err);
-    return 1;
+                           [this](const std::string& line) { log_.Info(line); }});
+  if (auto err = processes_->Init()) {
+    log_.Error(*err);
+    return false;
   }
-  std::vector<std::string> spec_errors;
-  CheckWorkers(config.root, "", processes, &spec_errors);
-  if (!spec_errors.empty()) {
-    for (const auto& e : spec_errors) log.Error(config.path + ": " + e);
-    processes.Close();
-    logs.Close();
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
-    return 1;
+  return true;
+}
+
+bool Daemon::CheckWorkerSpecs() {
+  std::vector<std::string> errors;
+  CheckWorkers(config_.root, "", *processes_, &errors);
+  for (const auto& e : errors) log_.Error(config_.path + ": " + e);
+  return errors.empty();
+}
+
+bool Daemon::BuildExecutor() {
+  timers_ = std::make_unique<io::CoreTimers>(
+      &loop_, [this](core::TimerId id) { executor_->Feed(core::TimerFired{id}); });
+  executor_ = std::make_unique<Executor>(
+      config_, ExecutorIo{processes_.get(), timers_.get()}, log_, state_dir_,
+      [this](const core::TreeStopped& stopped) { OnTreeStopped(stopped); });
+  executor_->OnTreeReady([this] { OnTreeReady(); });
+  executor_->SetLogHub(logs_.get());
+  return true;
+}
+
+bool Daemon::StartControlSocket() {
+  control_ = std::make_unique<io::ControlServer>(
+      &loop_,
+      io::ControlServerOptions{socket_path_, config_.daemon.socket_mode,
+                               config_.daemon.socket_gid, ::geteuid()},
+      *executor_);
+  if (auto err = control_->Start()) {
+    log_.Error(*err);
+    return false;
   }
+  return true;
+}
 
-  int exit_code = 0;
-  bool tree_stopped = false;
-  bool stopping = false;
-  bool ready_sent = false;
-  std::unique_ptr<io::ControlServer> control;
-  std::vector<std::unique_ptr<SignalWatch>> signals;
-
-  auto close_all = [&] {
-    for (auto& s : signals) s->Close();
-    if (control) control->Close();
-    executor->Close();
-    processes.Close();
-    logs.Close();
-  };
-  auto on_stopped = [&](const core::TreeStopped& stopped) {
-    tree_stopped = true;
-    switch (stopped.why) {
-      case core::TreeStopped::Why::kShutdownRequested:
-        exit_code = 0;
-        log.Info("stopped");
-        break;
-      case core::TreeStopped::Why::kGaveUp:
-        exit_code = 3;
-        if (config.daemon.on_root_give_up == core::DaemonSpec::OnRootGiveUp::kStay && !stopping) {
-          log.Warn("the root supervisor gave up; the tree is stopped, supd stays up "
-                   "(on_root_give_up: stay; supctl start \"\" or shutdown)");
-          return;
-        }
-        log.Error("the root supervisor gave up (reached max restart intensity); exiting with 3");
-        break;
-      case core::TreeStopped::Why::kAutoShutdown:
-        exit_code = stopped.exit_code;
-        log.Info("auto_shutdown of the root; exiting with " + std::to_string(exit_code));
-        break;
-    }
-    io::NotifyServiceManager("STOPPING=1");
-    close_all();
-  };
-  executor = std::make_unique<Executor>(&loop, config, processes, log, state_dir, on_stopped);
-  executor->SetLogHub(&logs);
-
-  control = std::make_unique<io::ControlServer>(
-      &loop,
-      io::ControlServerOptions{socket_path, config.daemon.socket_mode,
-                               config.daemon.socket_gid, ::geteuid()},
-      *executor);
-  if (auto err = control->Start()) {
-    log.Error(*err);
-    control.reset();
-    executor->Close();
-    processes.Close();
-    logs.Close();
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
-    return 1;
-  }
-  // Only now: the socket check above proved that no other supd runs on this state dir,
-  // so what its state file records is a dead instance's, not a live one's tree.
-  processes.KillLeftoversOfPreviousInstance();
-
-  auto request_stop = [&](const char* why) {
-    if (tree_stopped) {  // on_root_give_up: stay, and now asked to go: a clean stop
-      exit_code = 0;
-      log.Info(std::string(why) + ": the tree is already stopped; exiting");
-      close_all();
-      return;
-    }
-    if (stopping) return;
-    stopping = true;
-    log.Info(std::string(why) + ": stopping the tree");
-    io::NotifyServiceManager("STOPPING=1");
-    core::OperatorRequest req;
-    req.op = core::OperatorRequest::Op::kShutdown;
-    executor->Operate(std::move(req), [](const core::Reply&) {});
-  };
-  signals.push_back(std::make_unique<SignalWatch>(&loop, SIGTERM, [&] { request_stop("SIGTERM"); }));
-  signals.push_back(std::make_unique<SignalWatch>(&loop, SIGINT, [&] { request_stop("SIGINT"); }));
-  signals.push_back(std::make_unique<SignalWatch>(&loop, SIGUSR1, [&] {
-    log.Info("SIGUSR1: reopening log files");
-    logs.ReopenFiles();
+bool Daemon::WatchOwnSignals() {
+  signals_.push_back(std::make_unique<SignalWatch>([this] { RequestStop("SIGTERM"); }));
+  signals_.push_back(std::make_unique<SignalWatch>([this] { RequestStop("SIGINT"); }));
+  signals_.push_back(std::make_unique<SignalWatch>([this] {
+    log_.Warn("SIGHUP: reload is not available in this version yet; nothing changed");
   }));
-  signals.push_back(std::make_unique<SignalWatch>(&loop, SIGHUP, [&] {
-    log.Warn("SIGHUP: reload is not available in this version yet; nothing changed");
+  signals_.push_back(std::make_unique<SignalWatch>([this] {
+    log_.Info("SIGUSR1: reopening log files");
+    logs_->ReopenFiles();
   }));
-
-  // systemd's READY=1 once the whole tree is up: after the root's own `ready` event, and
-  // only when no node is still starting, stopping or waiting to restart (a child whose
-  // first start failed is being restarted while the root already counts as ready).
-  bool root_ready_seen = false;
-  std::function<bool(const core::NodeStatus&)> settled = [&](const core::NodeStatus& n) {
-    if (n.state == core::NodeState::kStarting || n.state == core::NodeState::kStopping ||
-        n.state == core::NodeState::kBackoff) {
+  const int signos[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+  for (std::size_t i = 0; i < signals_.size(); ++i) {
+    if (auto err = signals_[i]->Start(&loop_, signos[i])) {
+      log_.Error(*err);
       return false;
     }
-    for (const auto& c : n.children) {
-      if (!settled(c)) return false;
-    }
-    return true;
-  };
-  executor->Subscribe([&](const core::Lifecycle& e, double) {
-    // An operator restarted the root after it gave up (on_root_give_up: stay).
-    if (e.kind == core::Lifecycle::Kind::kStarted && e.path.empty()) tree_stopped = false;
-    if (ready_sent) return;
-    if (e.kind == core::Lifecycle::Kind::kReady && e.path.empty()) root_ready_seen = true;
-    if (!root_ready_seen) return;
-    auto root = executor->Status("");
-    if (!root || root->state != core::NodeState::kRunning || !settled(*root)) return;
-    ready_sent = true;
-    io::NotifyServiceManager("READY=1");
-    log.Info("tree started; control socket " + socket_path);
-  });
-  log.Info("supd " SUPD_VERSION " starting " + config.path + (::getpid() == 1 ? " as PID 1" : ""));
-  executor->Start();
-
-  uv_run(&loop, UV_RUN_DEFAULT);
-  executor.reset();
-  uv_run(&loop, UV_RUN_DEFAULT);  // close callbacks of handles released above
-  if (uv_loop_close(&loop) != 0) log.Debug("loop closed with handles still open");
-  return exit_code;
+  }
+  return true;
 }
+
+void Daemon::StartTree() {
+  log_.Info("supd " SUPD_VERSION " starting " + config_.path +
+            (::getpid() == 1 ? " as PID 1" : ""));
+  executor_->Start();
+}
+
+void Daemon::OnTreeReady() {
+  io::NotifyServiceManager("READY=1");
+  log_.Info("tree started; control socket " + socket_path_);
+}
+
+void Daemon::OnTreeStopped(const core::TreeStopped& stopped) {
+  exit_code_ = stopped.exit_code;
+  if (!stopped.exit) {
+    log_.Warn("the root supervisor gave up; the tree is stopped, supd stays up "
+              "(on_root_give_up: stay; supctl start \"\" or shutdown)");
+    return;
+  }
+  switch (stopped.why) {
+    case core::TreeStopped::Why::kShutdownRequested:
+      log_.Info("stopped");
+      break;
+    case core::TreeStopped::Why::kGaveUp:
+      log_.Error("the root supervisor gave up (reached max restart intensity); exiting with 3");
+      break;
+    case core::TreeStopped::Why::kAutoShutdown:
+      log_.Info("auto_shutdown of the root; exiting with " + std::to_string(exit_code_));
+      break;
+  }
+  io::NotifyServiceManager("STOPPING=1");
+  CloseHandles();
+}
+
+void Daemon::RequestStop(const char* why) {
+  if (stopping_) return;
+  stopping_ = true;
+  log_.Info(std::string(why) + ": stopping the tree");
+  io::NotifyServiceManager("STOPPING=1");
+  core::OperatorRequest req;
+  req.op = core::OperatorRequest::Op::kShutdown;
+  executor_->Operate(std::move(req), [](const core::Reply&) {});
+}
+
+void Daemon::CloseHandles() {
+  for (auto& s : signals_) s->Close();
+  if (control_) control_->Close();
+  if (timers_) timers_->Close();
+  if (processes_) processes_->Close();
+  if (logs_) logs_->Close();
+}
+
+void Daemon::CloseLoop() {
+  // In reverse order of construction; their handles' close callbacks run below.
+  signals_.clear();
+  control_.reset();
+  executor_.reset();
+  timers_.reset();
+  processes_.reset();
+  log_.SetSink(nullptr);  // plain writes again once the hub is gone
+  logs_.reset();
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  if (uv_loop_close(&loop_) != 0) {
+    log_.Warn("the event loop did not close cleanly: " + OpenHandles(&loop_) + " still open");
+  }
+}
+
+}  // namespace
+
+int RunDaemon(DaemonOptions options) { return Daemon(std::move(options)).Run(); }
 
 }  // namespace supd

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <uv.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -22,24 +24,21 @@ double WallNow() {
 }
 }  // namespace
 
-Executor::Executor(uv_loop_t* loop, core::Config config, io::ProcessManager& processes,
-                   Logger& log, std::string state_dir,
+Executor::Executor(core::Config config, ExecutorIo io, Logger& log, std::string state_dir,
                    std::function<void(const core::TreeStopped&)> on_tree_stopped)
-    : loop_(loop),
-      config_(std::move(config)),
-      processes_(processes),
+    : config_(std::move(config)),
+      io_(std::move(io)),
       log_(log),
       state_dir_(std::move(state_dir)),
       on_tree_stopped_(std::move(on_tree_stopped)),
-      tree_(config_.root),
-      timers_(loop, [this](core::TimerId id) { Feed(core::TimerFired{id}); }) {
-  mono_epoch_ = MonotonicNowMs();
+      tree_(config_.root, core::TreeOptions{config_.daemon.on_root_give_up, {}}) {
+  mono_epoch_ = io_.now();
   unix_epoch_ = WallNow();
 }
 
 Executor::~Executor() { Close(); }
 
-void Executor::Close() { timers_.Close(); }
+void Executor::Close() { io_.timers->Close(); }
 
 std::string Executor::WantedStatePath() const { return state_dir_ + "/wanted.json"; }
 
@@ -62,9 +61,9 @@ void Executor::Start() {
     }
   }
   dispatching_ = true;
-  Carry(tree_.Start(MonotonicNowMs()));
+  Carry(tree_.Start(io_.now()));
   dispatching_ = false;
-  Dispatch();
+  Dispatch();  // also tells the state watchers
 }
 
 void Executor::Feed(core::Event event) {
@@ -81,10 +80,23 @@ void Executor::Dispatch() {
     core::Event event = std::move(queue_.front());
     queue_.pop_front();
     TrackEvent(event);
-    Carry(tree_.Handle(event, MonotonicNowMs()));
+    Carry(tree_.Handle(event, io_.now()));
   }
   FlushLog();
   dispatching_ = false;
+  NotifyStateWatchers();
+}
+
+void Executor::NotifyStateWatchers() {
+  if (tree_.Generation() == seen_generation_) return;
+  seen_generation_ = tree_.Generation();
+  // A watcher may unsubscribe (a waiter answered): iterate over a copy of the keys.
+  std::vector<std::uint64_t> tokens;
+  for (const auto& [token, cb] : state_watchers_) tokens.push_back(token);
+  for (auto token : tokens) {
+    auto it = state_watchers_.find(token);
+    if (it != state_watchers_.end()) it->second();
+  }
 }
 
 void Executor::TrackEvent(const core::Event& event) {
@@ -116,13 +128,16 @@ void Executor::Carry(const core::Command& command) {
         if constexpr (std::is_same_v<T, core::Spawn>) {
           run_path_[c.run] = c.path;
           path_run_[c.path] = c.run;
-          processes_.Spawn(c);
+          io_.processes->Spawn(c);
         } else if constexpr (std::is_same_v<T, core::Signal>) {
-          processes_.Signal(c);
+          io_.processes->Signal(c);
+        } else if constexpr (std::is_same_v<T, core::OperatorSignal>) {
+          bool delivered = io_.processes->SignalByOperator(c.run, c.signo);
+          queue_.push_back(core::OperatorSignalSent{c.request, c.path, delivered});
         } else if constexpr (std::is_same_v<T, core::ArmTimer>) {
-          timers_.Arm(c.timer, c.after);
+          io_.timers->Arm(c.timer, c.after);
         } else if constexpr (std::is_same_v<T, core::CancelTimer>) {
-          timers_.Cancel(c.timer);
+          io_.timers->Cancel(c.timer);
         } else if constexpr (std::is_same_v<T, core::Reply>) {
           auto it = pending_.find(c.request);
           if (it == pending_.end()) return;
@@ -136,6 +151,9 @@ void Executor::Carry(const core::Command& command) {
           PersistOperatorStops();
           FlushLog();
           if (on_tree_stopped_) on_tree_stopped_(c);
+        } else if constexpr (std::is_same_v<T, core::TreeReady>) {
+          FlushLog();
+          if (on_tree_ready_) on_tree_ready_();
         }
       },
       command);
@@ -210,47 +228,14 @@ double Executor::ToUnixTime(core::Millis monotonic) const {
 
 std::string Executor::EffectiveKillMode(std::string_view path) const {
   auto it = path_run_.find(std::string(path));
-  return it == path_run_.end() ? std::string() : processes_.EffectiveKillMode(it->second);
+  return it == path_run_.end() ? std::string() : io_.processes->EffectiveKillMode(it->second);
 }
 
 void Executor::Operate(core::OperatorRequest req,
                        std::function<void(const core::Reply&)> done) {
   req.request = next_request_++;
-  // The tree stopped already (the root gave up with on_root_give_up: stay): the core just
-  // acknowledges a shutdown and emits no TreeStopped, yet the daemon must still go.
-  if (req.op == core::OperatorRequest::Op::kShutdown && RootStopped()) {
-    done = [this, done = std::move(done)](const core::Reply& reply) {
-      done(reply);
-      if (on_tree_stopped_) {
-        on_tree_stopped_(core::TreeStopped{core::TreeStopped::Why::kShutdownRequested, 0});
-      }
-    };
-  }
   pending_[req.request] = std::move(done);
   Feed(std::move(req));
-}
-
-core::Reply Executor::SendSignal(std::string_view path, int signo) {
-  core::Reply reply{};
-  auto status = tree_.Status(path);
-  if (!status) {
-    reply.error = core::ErrorCode::kNotFound;
-    reply.message = "no child \"" + std::string(path) + "\"";
-    return reply;
-  }
-  if (status->supervisor) {
-    reply.error = core::ErrorCode::kBadRequest;
-    reply.message = "\"" + std::string(path) +
-                    "\" is a supervisor: signal one of its workers, or use stop/restart";
-    return reply;
-  }
-  auto it = path_run_.find(std::string(path));
-  if (it == path_run_.end() || !processes_.SignalByOperator(it->second, signo)) {
-    reply.error = core::ErrorCode::kBadState;
-    reply.message = "\"" + std::string(path) + "\" has no running process (state " +
-                    core::ToString(status->state) + ")";
-  }
-  return reply;
 }
 
 std::uint64_t Executor::Subscribe(EventCallback cb) {
@@ -259,14 +244,18 @@ std::uint64_t Executor::Subscribe(EventCallback cb) {
   return token;
 }
 
-void Executor::Unsubscribe(std::uint64_t token) { subscribers_.erase(token); }
+std::uint64_t Executor::WatchState(std::function<void()> cb) {
+  std::uint64_t token = next_subscriber_++;
+  state_watchers_.emplace(token, std::move(cb));
+  return token;
+}
+
+void Executor::Unsubscribe(std::uint64_t token) {
+  subscribers_.erase(token);
+  state_watchers_.erase(token);
+}
 
 std::string Executor::Version() const { return SUPD_VERSION; }
-
-bool Executor::RootStopped() const {
-  auto root = tree_.Status("");
-  return root && root->state == core::NodeState::kStopped;
-}
 
 bool Executor::Idle() const { return queue_.empty() && tree_.Idle(); }
 

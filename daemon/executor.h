@@ -2,8 +2,6 @@
 // No supervision decision is taken here; this file only moves data and renders logs.
 #pragma once
 
-#include <uv.h>
-
 #include <deque>
 #include <functional>
 #include <map>
@@ -15,22 +13,37 @@
 #include "daemon/api.h"
 #include "daemon/core/tree.h"
 #include "daemon/daemon_log.h"
-#include "daemon/io/core_timers.h"
-#include "daemon/io/log/log_hub.h"
-#include "daemon/io/process/process_manager.h"
+#include "daemon/io/layers.h"
+
+namespace supd::io::log {
+class LogHub;
+}  // namespace supd::io::log
 
 namespace supd {
 
 /// Monotonic milliseconds from libuv's high-resolution clock.
 core::Millis MonotonicNowMs();
 
+/// The io the executor drives: io::ProcessManager and io::CoreTimers on the loop, or fakes
+/// in tests. Their events come back through Executor::Feed.
+struct ExecutorIo {
+  io::ProcessLayer* processes = nullptr;
+  io::TimerLayer* timers = nullptr;
+  std::function<core::Millis()> now = MonotonicNowMs;  ///< monotonic milliseconds
+};
+
 class Executor : public DaemonApi {
  public:
-  /// `on_tree_stopped` runs once the root has ended (every child reaped).
-  Executor(uv_loop_t* loop, core::Config config, io::ProcessManager& processes, Logger& log,
-           std::string state_dir, std::function<void(const core::TreeStopped&)> on_tree_stopped);
+  /// `on_tree_stopped` runs on each core::TreeStopped (the root ended, every child reaped;
+  /// or a shutdown of an already stopped root).
+  Executor(core::Config config, ExecutorIo io, Logger& log, std::string state_dir,
+           std::function<void(const core::TreeStopped&)> on_tree_stopped);
   ~Executor() override;
 
+  /// `on_tree_ready` runs once, when the whole tree is first up (core::TreeReady).
+  void OnTreeReady(std::function<void()> on_tree_ready) {
+    on_tree_ready_ = std::move(on_tree_ready);
+  }
   /// Start the tree (restoring sticky operator stops from the state dir).
   void Start();
   /// Queue one event and handle everything queued, in arrival order.
@@ -44,8 +57,8 @@ class Executor : public DaemonApi {
   std::string EffectiveKillMode(std::string_view path) const override;
   void Operate(core::OperatorRequest req,
                std::function<void(const core::Reply&)> done) override;
-  core::Reply SendSignal(std::string_view path, int signo) override;
   std::uint64_t Subscribe(EventCallback cb) override;
+  std::uint64_t WatchState(std::function<void()> cb) override;
   void Unsubscribe(std::uint64_t token) override;
   std::string Version() const override;
   bool Idle() const override;
@@ -65,20 +78,18 @@ class Executor : public DaemonApi {
   void OnLifecycle(const core::Lifecycle& event);
   void LogLifecycle(const core::Lifecycle& event);
   void FlushLog();
+  void NotifyStateWatchers();
   void TrackEvent(const core::Event& event);
   void PersistOperatorStops();
-  /// The root supervisor is stopped (it gave up, with on_root_give_up: stay).
-  bool RootStopped() const;
   std::string WantedStatePath() const;
 
-  uv_loop_t* loop_;
   core::Config config_;
-  io::ProcessManager& processes_;
+  ExecutorIo io_;
   Logger& log_;
   std::string state_dir_;
   std::function<void(const core::TreeStopped&)> on_tree_stopped_;
+  std::function<void()> on_tree_ready_;
   core::Tree tree_;
-  io::CoreTimers timers_;
   io::log::LogHub* logs_ = nullptr;
 
   std::deque<core::Event> queue_;
@@ -101,6 +112,8 @@ class Executor : public DaemonApi {
 
   std::uint64_t next_subscriber_ = 1;
   std::map<std::uint64_t, EventCallback> subscribers_;
+  std::map<std::uint64_t, std::function<void()>> state_watchers_;
+  std::uint64_t seen_generation_ = 0;  ///< core::Tree::Generation the watchers were told
   std::vector<std::string> persisted_stops_;
   // Monotonic and wall clock taken together, to render `since` as unix time.
   core::Millis mono_epoch_ = 0;

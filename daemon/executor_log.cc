@@ -1,6 +1,8 @@
 // Executor: the `log` side of DaemonApi, served from the LogHub.
 #include "daemon/executor.h"
 
+#include "daemon/io/log/log_hub.h"
+
 namespace supd {
 
 std::optional<std::vector<std::string>> Executor::LogTail(std::string_view path,

@@ -1,32 +1,16 @@
 #!/usr/bin/env bash
-# Builds dist/supd_<version>_<arch>.deb from a Release build. Usage: packaging/make_deb.sh
+# Builds dist/supd_<version>_<arch>.deb: a Release build, then CPack's DEB generator over
+# the CMake install rules (packaging/install.cmake; why CPack: packaging/README.md).
+# Usage: packaging/make_deb.sh [BUILD_DIR]   (default build-release/, tests off)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+dir=${1:-build-release}
 scripts/deps.sh
-scripts/build.sh build-release -DCMAKE_BUILD_TYPE=Release -DSUPD_BUILD_TESTS=OFF >/dev/null
-version=$(build-release/daemon/supd --version | awk '{print $2}')
-arch=$(dpkg --print-architecture)
-root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
-install -D -m755 build-release/daemon/supd "$root/usr/bin/supd"
-install -D -m755 build-release/cli/supctl "$root/usr/bin/supctl"
-install -D -m644 systemd/supd.service "$root/lib/systemd/system/supd.service"
-[[ -f cli/supctl.bash-completion ]] &&
-  install -D -m644 cli/supctl.bash-completion "$root/usr/share/bash-completion/completions/supctl"
-install -D -m644 README.md "$root/usr/share/doc/supd/README.md"
-install -D -m644 examples/supd.json "$root/usr/share/doc/supd/examples/supd.json"
-mkdir -p "$root/DEBIAN"
-cat > "$root/DEBIAN/control" <<CONTROL
-Package: supd
-Version: $version
-Architecture: $arch
-Maintainer: supd developers <supd@localhost>
-Depends: libuv1 (>= 1.44)
-Section: admin
-Priority: optional
-Description: Erlang/OTP supervision trees for operating-system processes
- supd runs programs from declarative JSON child specs and restarts them by
- Erlang's strategies; supctl drives it over a Unix control socket.
-CONTROL
+scripts/build.sh "$dir" -DCMAKE_BUILD_TYPE=Release -DSUPD_BUILD_TESTS=OFF >/dev/null
+rm -rf "$dir/cpack"
+cpack --config "$dir/CPackConfig.cmake" -B "$dir/cpack" >"$dir/cpack.log" 2>&1 ||
+  { cat "$dir/cpack.log" >&2; exit 1; }
 mkdir -p dist
-dpkg-deb --build --root-owner-group "$root" "dist/supd_${version}_${arch}.deb"
+deb=$(find "$dir/cpack" -maxdepth 1 -name 'supd_*.deb')
+mv "$deb" dist/
+echo "dist/$(basename "$deb")"

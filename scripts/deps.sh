@@ -3,7 +3,8 @@
 # Usage: scripts/deps.sh [--fuzz]   (--fuzz adds clang and its libFuzzer runtime)
 set -euo pipefail
 pkgs=(g++ cmake ninja-build pkg-config libuv1-dev nlohmann-json3-dev libcli11-dev doctest-dev
-      util-linux procps python3)
+      util-linux procps python3
+      scdoc groff-base man-db gzip dpkg-dev lintian systemd)  # man pages, the .deb, its checks
 [[ "${1:-}" == "--fuzz" ]] && pkgs+=(clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do

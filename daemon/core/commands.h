@@ -28,6 +28,15 @@ struct Signal {
   int signo;
 };
 
+/// Send `signo` to the main process of a run, as an operator asked (`supctl signal`).
+/// The executor answers with OperatorSignalSent{request, path, delivered}.
+struct OperatorSignal {
+  RequestId request;
+  RunId run;
+  std::string path;
+  int signo;
+};
+
 /// Fire TimerFired{timer} after `after` ms from the `now` of the call that returned this.
 struct ArmTimer { TimerId timer; Millis after; };
 struct CancelTimer { TimerId timer; };
@@ -89,15 +98,24 @@ inline const char* ToString(Lifecycle::Kind k) {
   return "?";
 }
 
-/// The root supervisor has ended: every child is stopped and reaped.
+/// The root supervisor has ended (every child is stopped and reaped), or a shutdown was
+/// asked of a root that had already stopped. Emitted by the core only.
 struct TreeStopped {
   enum class Why { kShutdownRequested, kGaveUp, kAutoShutdown };
   Why why;
-  /// auto_shutdown: the significant child's ShellCode(); gave up: 3; requested: 0.
+  /// supd's exit status: auto_shutdown: the significant child's ShellCode(); gave up: 3;
+  /// requested: 0.
   int exit_code = 0;
+  /// False when the root gave up under `on_root_give_up: stay`: supd stays up with the tree
+  /// stopped until `supctl start ""` or a shutdown (which then emits TreeStopped again).
+  bool exit = true;
 };
 
-using Command = std::variant<Spawn, Signal, ArmTimer, CancelTimer, Reply, Lifecycle,
-                             TreeStopped>;
+/// The whole tree is up for the first time: the root is ready and no node is starting,
+/// stopping or waiting to restart. Emitted once in the life of a Tree (systemd's READY=1).
+struct TreeReady {};
+
+using Command = std::variant<Spawn, Signal, OperatorSignal, ArmTimer, CancelTimer, Reply,
+                             Lifecycle, TreeStopped, TreeReady>;
 
 }  // namespace supd::core

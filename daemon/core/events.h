@@ -37,19 +37,26 @@ struct ChildStatusText { RunId run; std::string text; };
 /// abnormal.
 struct WatchdogExpired { RunId run; };
 struct TimerFired { TimerId timer; };
+/// The executor carried an OperatorSignal: `delivered` is false when the run's main
+/// process was already gone (its exit not reported yet, e.g. leftovers being stopped).
+struct OperatorSignalSent { RequestId request; std::string path; bool delivered = false; };
 
 /// Operator requests (control socket or signals to supd). `path` is slash-separated ids
 /// below the root; "" is the root.
 struct OperatorRequest {
-  enum class Op { kStart, kStop, kRestart, kStartChild, kShutdown };
+  /// kSignal sends `signo` to a worker's process (`supctl signal`): not a stop, the core
+  /// handles a death it causes like any exit.
+  enum class Op { kStart, kStop, kRestart, kStartChild, kShutdown, kSignal };
   RequestId request = 0;
   Op op = Op::kStart;
   std::string path;
   std::vector<std::string> args;   ///< kStartChild: appended to the template's command
   std::optional<std::string> id;   ///< kStartChild: instance id (default: next number)
+  int signo = 0;                   ///< kSignal
 };
 
 using Event = std::variant<ChildSpawned, ChildReady, SpawnFailed, ChildExited,
-                           ChildStatusText, WatchdogExpired, TimerFired, OperatorRequest>;
+                           ChildStatusText, WatchdogExpired, TimerFired, OperatorRequest,
+                           OperatorSignalSent>;
 
 }  // namespace supd::core

@@ -63,12 +63,29 @@ NodeState SupervisorState(Supervisor::State s) {
   return NodeState::kStopped;
 }
 
+NodeState StateOf(const Child& c) {
+  return c.sup ? SupervisorState(c.sup->state()) : WorkerState(c.phase);
+}
+
+/// No node of the subtree is starting, stopping or waiting to restart.
+bool Settled(const Child& c) {
+  const NodeState s = StateOf(c);
+  if (s == NodeState::kStarting || s == NodeState::kStopping || s == NodeState::kBackoff) {
+    return false;
+  }
+  if (!c.sup) return true;
+  for (const auto& child : c.sup->children()) {
+    if (!Settled(*child)) return false;
+  }
+  return true;
+}
+
 NodeStatus Snapshot(const Child& c) {
   NodeStatus s;
   s.path = c.path;
   s.id = c.spec.id;
   s.supervisor = c.sup != nullptr;
-  s.state = c.sup ? SupervisorState(c.sup->state()) : WorkerState(c.phase);
+  s.state = StateOf(c);
   s.pid = c.pid;
   s.since = c.since;
   s.restarts = c.restarts;
@@ -96,8 +113,12 @@ void CollectOperatorStopped(const Child& c, std::vector<std::string>& out) {
 struct Tree::Impl {
   Context ctx;
   Child root;
+  DaemonSpec::OnRootGiveUp on_root_give_up = DaemonSpec::OnRootGiveUp::kExit;
   std::vector<OperatorRequest> shutdown_requests;
   std::vector<OperatorRequest> root_start_requests;
+  bool root_ready_seen = false;  ///< the root reported ready at least once
+  bool tree_ready_sent = false;  ///< TreeReady emitted (once per Tree)
+  std::uint64_t generation = 0;
 
   Child* Find(std::string_view path) {
     Child* node = &root;
@@ -117,7 +138,18 @@ struct Tree::Impl {
   }
 
   void Dispatch(const OperatorRequest& r);
+  void DispatchSignal(const OperatorRequest& r, const Child* target);
+  void SignalSent(const OperatorSignalSent& sent);
   void RootNotice(const Notice& n);
+  void EmitRootStopped(bool shutdown_requested);
+  /// TreeReady once the root has been ready and the whole tree has settled (a child whose
+  /// first start failed may be restarting while the root already counts as ready).
+  void MaybeTreeReady() {
+    if (tree_ready_sent || !root_ready_seen) return;
+    if (root.sup->state() != Supervisor::State::kRunning || !Settled(root)) return;
+    tree_ready_sent = true;
+    ctx.Emit(TreeReady{});
+  }
   void Drain() {
     while (!ctx.inbox.empty()) {
       const Notice n = ctx.inbox.front();
@@ -135,11 +167,17 @@ void Tree::Impl::Dispatch(const OperatorRequest& r) {
   using Op = OperatorRequest::Op;
   if (r.op == Op::kShutdown) {
     if (root.sup->state() == Supervisor::State::kStopped) {
+      // The root gave up earlier (on_root_give_up: stay): nothing to stop, supd goes.
       Reply(r, ErrorCode::kNone, {});
+      ctx.Emit(TreeStopped{TreeStopped::Why::kShutdownRequested, 0});
       return;
     }
     shutdown_requests.push_back(r);
     if (shutdown_requests.size() == 1) root.sup->RequestStop();
+    return;
+  }
+  if (r.op == Op::kSignal) {
+    DispatchSignal(r, Find(r.path));
     return;
   }
   Child* target = Find(r.path);
@@ -170,9 +208,37 @@ void Tree::Impl::Dispatch(const OperatorRequest& r) {
   target->owner->OnRequest(r, target);
 }
 
+void Tree::Impl::DispatchSignal(const OperatorRequest& r, const Child* target) {
+  const std::string quoted = "\"" + r.path + "\"";
+  if (target == nullptr) {
+    Reply(r, ErrorCode::kNotFound, "no child " + quoted);
+  } else if (target->sup) {
+    Reply(r, ErrorCode::kBadRequest,
+          quoted + " is a supervisor: signal one of its workers, or use stop/restart");
+  } else if (target->run == 0 || !target->pid) {
+    Reply(r, ErrorCode::kBadState, quoted + " has no running process (state " +
+                                       ToString(StateOf(*target)) + ")");
+  } else {
+    ctx.Emit(OperatorSignal{r.request, target->run, r.path, r.signo});
+  }
+}
+
+void Tree::Impl::SignalSent(const OperatorSignalSent& sent) {
+  if (sent.delivered) {
+    ctx.Emit(core::Reply{sent.request, ErrorCode::kNone, {}, {}, {}, {}});
+    return;
+  }
+  const Child* c = Find(sent.path);
+  const std::string state = c ? ToString(StateOf(*c)) : "gone";
+  ctx.Emit(core::Reply{sent.request, ErrorCode::kBadState,
+                       "\"" + sent.path + "\" has no running process (state " + state + ")",
+                       {}, {}, {}});
+}
+
 void Tree::Impl::RootNotice(const Notice& n) {
   if (n.kind == Notice::Kind::kSupervisorReady) {
     ctx.SetPhase(root, Phase::kRunning);
+    root_ready_seen = true;
     for (const OperatorRequest& r : root_start_requests) Reply(r, ErrorCode::kNone, {});
     root_start_requests.clear();
     return;
@@ -181,23 +247,36 @@ void Tree::Impl::RootNotice(const Notice& n) {
   for (const OperatorRequest& r : root_start_requests)
     Reply(r, ErrorCode::kBadState, "the root exited while starting");
   root_start_requests.clear();
+  const bool shutdown_requested = !shutdown_requests.empty();
   for (const OperatorRequest& r : shutdown_requests) Reply(r, ErrorCode::kNone, {});
   shutdown_requests.clear();
+  EmitRootStopped(shutdown_requested);
+}
+
+void Tree::Impl::EmitRootStopped(bool shutdown_requested) {
   switch (root.sup->exit_why()) {
     case Supervisor::ExitWhy::kStopped:
       ctx.Emit(TreeStopped{TreeStopped::Why::kShutdownRequested, 0});
       break;
-    case Supervisor::ExitWhy::kGaveUp:
-      ctx.Emit(TreeStopped{TreeStopped::Why::kGaveUp, 3});
+    case Supervisor::ExitWhy::kGaveUp: {
+      // Under `stay` supd stays up, unless it was being shut down anyway.
+      const bool stay =
+          on_root_give_up == DaemonSpec::OnRootGiveUp::kStay && !shutdown_requested;
+      ctx.Emit(TreeStopped{TreeStopped::Why::kGaveUp, 3, !stay});
       break;
+    }
     case Supervisor::ExitWhy::kAutoShutdown:
       ctx.Emit(TreeStopped{TreeStopped::Why::kAutoShutdown, root.sup->exit_status().ShellCode()});
       break;
   }
 }
 
-Tree::Tree(ChildSpec root, std::function<double()> random) : impl_(std::make_unique<Impl>()) {
-  impl_->ctx.random = std::move(random);
+Tree::Tree(ChildSpec root, std::function<double()> random)
+    : Tree(std::move(root), TreeOptions{DaemonSpec::OnRootGiveUp::kExit, std::move(random)}) {}
+
+Tree::Tree(ChildSpec root, TreeOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->ctx.random = std::move(options.random);
+  impl_->on_root_give_up = options.on_root_give_up;
   impl_->root.spec = std::move(root);
   impl_->root.spec.id = "";
   impl_->root.sup = std::make_unique<Supervisor>(impl_->root, impl_->ctx);
@@ -210,6 +289,8 @@ std::vector<Command> Tree::Start(Millis now) {
   impl_->ctx.SetPhase(impl_->root, Phase::kStarting);
   impl_->root.sup->Begin();
   impl_->Drain();
+  ++impl_->generation;
+  impl_->MaybeTreeReady();
   return std::exchange(impl_->ctx.out, {});
 }
 
@@ -224,11 +305,15 @@ std::vector<Command> Tree::Handle(const Event& event, Millis now) {
       [&](const auto& ev) {
         using T = std::decay_t<decltype(ev)>;
         if constexpr (std::is_same_v<T, OperatorRequest>) {
+          ++impl_->generation;
           impl_->Dispatch(ev);
+        } else if constexpr (std::is_same_v<T, OperatorSignalSent>) {
+          impl_->SignalSent(ev);
         } else if constexpr (std::is_same_v<T, TimerFired>) {
           auto it = ctx.timers.find(ev.timer);
           if (it == ctx.timers.end()) return;
           Child* c = it->second;
+          ++impl_->generation;
           ctx.timers.erase(it);
           const TimerPurpose purpose = c->timer_purpose;
           c->timer = 0;
@@ -237,6 +322,7 @@ std::vector<Command> Tree::Handle(const Event& event, Millis now) {
         } else {
           Child* c = run_child(ev.run);
           if (c == nullptr) return;
+          ++impl_->generation;
           if constexpr (std::is_same_v<T, ChildSpawned>) {
             c->owner->OnSpawned(*c, ev.pid);
           } else if constexpr (std::is_same_v<T, ChildReady>) {
@@ -254,6 +340,7 @@ std::vector<Command> Tree::Handle(const Event& event, Millis now) {
       },
       event);
   impl_->Drain();
+  impl_->MaybeTreeReady();
   return std::exchange(ctx.out, {});
 }
 
@@ -266,6 +353,8 @@ std::optional<NodeStatus> Tree::Status(std::string_view path) const {
 bool Tree::Idle() const {
   return impl_->ctx.inbox.empty() && impl_->root.sup->Idle();
 }
+
+std::uint64_t Tree::Generation() const { return impl_->generation; }
 
 std::vector<std::string> Tree::OperatorStopped() const {
   std::vector<std::string> out;

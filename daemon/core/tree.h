@@ -37,12 +37,21 @@ struct NodeStatus {
   std::vector<NodeStatus> children;   ///< supervisors: in start order
 };
 
+/// How a Tree behaves at the root (the config's `daemon` section, as far as it is policy).
+struct TreeOptions {
+  /// `on_root_give_up`: kStay keeps supd up with the tree stopped after the root gave up.
+  DaemonSpec::OnRootGiveUp on_root_give_up = DaemonSpec::OnRootGiveUp::kExit;
+  /// Uniform doubles in [0,1) for backoff jitter (default: 0.5).
+  std::function<double()> random;
+};
+
 /// Owns the supervision state of a whole tree. Single-threaded; every call takes the
 /// current monotonic time and returns the commands to carry out, in order.
 class Tree {
  public:
   /// `random` returns uniform doubles in [0,1) for backoff jitter (default: 0.5).
   explicit Tree(ChildSpec root, std::function<double()> random = {});
+  Tree(ChildSpec root, TreeOptions options);
   ~Tree();
   Tree(const Tree&) = delete;
   Tree& operator=(const Tree&) = delete;
@@ -57,6 +66,9 @@ class Tree {
   /// True when no supervisor is busy (starting, stopping, restarting, backoff pending,
   /// queued exits) — "quiescent" in the conformance sense.
   bool Idle() const;
+  /// Counts the events that reached a node (so may have changed some state): a caller
+  /// that compares it before and after Handle knows whether to look at Status again.
+  std::uint64_t Generation() const;
   /// Operator stops recorded as sticky (paths), for the state dir.
   std::vector<std::string> OperatorStopped() const;
   /// Before Start(): mark paths as operator-stopped (restored from the state dir).

@@ -9,24 +9,26 @@
 #include <unordered_map>
 
 #include "daemon/core/events.h"
+#include "daemon/io/layers.h"
 #include "daemon/io/uv_handle.h"
 
 namespace supd::io {
 
-class CoreTimers {
+/// The core's timers on a libuv loop.
+class CoreTimers : public TimerLayer {
  public:
   using FiredCallback = std::function<void(core::TimerId)>;
   CoreTimers(uv_loop_t* loop, FiredCallback on_fired);
-  ~CoreTimers() = default;
+  ~CoreTimers() override = default;
   CoreTimers(const CoreTimers&) = delete;
   CoreTimers& operator=(const CoreTimers&) = delete;
 
   /// Fire `on_fired(id)` once, `after_ms` from now. Re-arming an id replaces it.
-  void Arm(core::TimerId id, std::int64_t after_ms);
+  void Arm(core::TimerId id, std::int64_t after_ms) override;
   /// Forget a timer; no-op when it already fired or was never armed.
-  void Cancel(core::TimerId id) { timers_.erase(id); }
+  void Cancel(core::TimerId id) override { timers_.erase(id); }
   /// Cancel and close every timer (before the loop is closed).
-  void Close() { timers_.clear(); }
+  void Close() override { timers_.clear(); }
   std::size_t Armed() const { return timers_.size(); }
 
  private:

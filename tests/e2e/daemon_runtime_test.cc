@@ -31,6 +31,9 @@ namespace {
 
 using nlohmann::json;
 
+/// What supd logs when handles outlive its teardown (daemon/daemon.cc, CloseLoop).
+constexpr const char* kUncleanLoop = "the event loop did not close cleanly";
+
 bool Has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
@@ -475,6 +478,7 @@ TEST_CASE("daemon e2e: on_root_give_up exit → 3 (also as PID 1)") {
   CHECK(Has(err, "exited with code 1"));
   CHECK(Has(err, "(root) gave up: reached max restart intensity"));
   CHECK(Has(err, "exiting with 3"));
+  CHECK_FALSE(Has(err, kUncleanLoop));
   CHECK(Has(ReadFile(s.log), "stop w shutdown"));
   CHECK(s.NothingLeft());
 }
@@ -514,6 +518,8 @@ TEST_CASE("daemon e2e: on_root_give_up stay keeps supd up; shutdown then exits 0
     auto status = supd.WaitExit(milliseconds(10000));
     REQUIRE(status);
     CHECK(ExitCode(status) == 0);
+    CHECK(Has(supd.Stderr(), "stopped"));
+    CHECK_FALSE(Has(supd.Stderr(), kUncleanLoop));
     if (how == "start again") {
       auto lines = ChildLog(s.log);
       CHECK(lines.back() == "stop w shutdown");
@@ -603,6 +609,7 @@ TEST_CASE("daemon e2e: a second supd on the same config refuses to start and tou
   INFO(second.Stderr());
   CHECK(Has(second.Stderr(), "another supd is running"));
   CHECK_FALSE(Has(second.Stderr(), "left by a previous supd instance"));
+  CHECK_FALSE(Has(second.Stderr(), kUncleanLoop));  // the failed start tears down cleanly
   std::vector<pid_t> after = PidsMentioning(s.log);
   std::sort(after.begin(), after.end());
   CHECK(after == before);

@@ -99,6 +99,10 @@ class FakeApi : public DaemonApi {
 
   void Operate(core::OperatorRequest req, std::function<void(const core::Reply&)> done) override {
     req.request = ++requests_;
+    if (req.op == core::OperatorRequest::Op::kSignal) {
+      done(Signal(req));
+      return;
+    }
     ops.push_back(req);
     if (defer) {
       deferred.push_back([this, req, done] { done(Apply(req)); });
@@ -107,13 +111,14 @@ class FakeApi : public DaemonApi {
     done(Apply(req));
   }
 
-  core::Reply SendSignal(std::string_view path, int signo) override {
+  core::Reply Signal(const core::OperatorRequest& req) {
     core::Reply r;
-    NodeStatus* n = Find(path);
-    if (!n) r = Err(0, core::ErrorCode::kNotFound, "no child \"" + std::string(path) + "\"");
-    else if (n->supervisor) r = Err(0, core::ErrorCode::kBadRequest, "not a worker");
-    else if (!n->pid) r = Err(0, core::ErrorCode::kBadState, "not running");
-    else signals.emplace_back(std::string(path), signo);
+    r.request = req.request;
+    NodeStatus* n = Find(req.path);
+    if (!n) r = Err(req.request, core::ErrorCode::kNotFound, "no child \"" + req.path + "\"");
+    else if (n->supervisor) r = Err(req.request, core::ErrorCode::kBadRequest, "not a worker");
+    else if (!n->pid) r = Err(req.request, core::ErrorCode::kBadState, "not running");
+    else signals.emplace_back(req.path, req.signo);
     return r;
   }
 
@@ -121,7 +126,19 @@ class FakeApi : public DaemonApi {
     subs_[++next_sub_] = std::move(cb);
     return next_sub_;
   }
-  void Unsubscribe(std::uint64_t token) override { subs_.erase(token); }
+  std::uint64_t WatchState(std::function<void()> cb) override {
+    watchers_[++next_sub_] = std::move(cb);
+    return next_sub_;
+  }
+  void Unsubscribe(std::uint64_t token) override {
+    subs_.erase(token);
+    watchers_.erase(token);
+  }
+  /// Tells the state watchers (the executor does after each batch of core events).
+  void StateChanged() {
+    auto watchers = watchers_;
+    for (auto& [t, cb] : watchers) cb();
+  }
   std::string Version() const override { return "0.1.0-test"; }
 
   void Emit(core::Lifecycle::Kind kind, const std::string& path, std::string detail = {}) {
@@ -140,7 +157,8 @@ class FakeApi : public DaemonApi {
     auto subs = subs_;
     for (auto& [t, cb] : subs) cb(e, 1.7e9 + 1);
   }
-  std::size_t Subscribers() const { return subs_.size(); }
+  /// Event subscriptions plus state watches.
+  std::size_t Subscribers() const { return subs_.size() + watchers_.size(); }
 
   bool defer = false;
   std::vector<std::function<void()>> deferred;
@@ -192,7 +210,8 @@ class FakeApi : public DaemonApi {
         r.path = req.path + "/" + id;
         break;
       }
-      case Op::kShutdown: break;
+      case Op::kShutdown:
+      case Op::kSignal: break;
     }
     return r;
   }
@@ -200,6 +219,7 @@ class FakeApi : public DaemonApi {
   NodeStatus root_;
   core::RequestId requests_ = 0;
   std::map<std::uint64_t, EventCallback> subs_;
+  std::map<std::uint64_t, std::function<void()>> watchers_;
   std::uint64_t next_sub_ = 0;
 };
 
@@ -394,7 +414,7 @@ TEST_CASE("control: a stale socket is replaced, a regular file is not") {
   {
     io::ControlServer s(&loop, AtPath(path), api);
     CHECK_FALSE(s.Start());
-    CHECK(api.Subscribers() == 1);
+    CHECK(api.Subscribers() == 2);  // events and state changes
     s.Close();
     CHECK(api.Subscribers() == 0);
     CHECK(access(path.c_str(), F_OK) != 0);  // removed on Close
@@ -628,14 +648,13 @@ TEST_CASE("control: wait") {
   json r = c.Call({{"cmd", "wait"}, {"path", "db"}, {"state", "ready"}, {"timeout", "1s"}});
   CHECK(r["ok"] == true);
   CHECK(r["node"]["state"] == "running");
-  // Reached later, announced by an event.
+  // Reached later, announced by a state change (no lifecycle event needed, no polling).
   REQUIRE(c.Send(json{{"cmd", "wait"}, {"path", "pipeline/index"}, {"state", "running"},
                       {"timeout", 10}}.dump() + "\n"));
   CHECK_FALSE(c.ReadLine(100));
-  h.Run([&] {
-    h.api.Find("pipeline/index")->state = NodeState::kRunning;
-    h.api.Emit(core::Lifecycle::Kind::kReady, "pipeline/index");
-  });
+  h.Run([&] { h.api.Find("pipeline/index")->state = NodeState::kRunning; });
+  CHECK_FALSE(c.ReadLine(300));  // nothing told the server: a poll would have answered
+  h.Run([&] { h.api.StateChanged(); });
   r = json::parse(*c.ReadLine());
   CHECK(r["ok"] == true);
   // Timeout.

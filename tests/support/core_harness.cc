@@ -65,6 +65,9 @@ struct Describer {
   std::string operator()(const core::Signal& s) const {
     return "signal r" + std::to_string(s.run) + " " + SignalName(s.signo);
   }
+  std::string operator()(const core::OperatorSignal& s) const {
+    return "operator_signal r" + std::to_string(s.run) + " " + SignalName(s.signo);
+  }
   std::string operator()(const core::ArmTimer& t) const {
     return "arm t" + std::to_string(t.timer) + " " + std::to_string(t.after);
   }
@@ -94,8 +97,10 @@ struct Describer {
     const char* why = t.why == core::TreeStopped::Why::kGaveUp         ? "gave_up"
                       : t.why == core::TreeStopped::Why::kAutoShutdown ? "auto_shutdown"
                                                                        : "shutdown";
-    return std::string("tree_stopped ") + why + " " + std::to_string(t.exit_code);
+    return std::string("tree_stopped ") + why + " " + std::to_string(t.exit_code) +
+           (t.exit ? "" : " stay");
   }
+  std::string operator()(const core::TreeReady&) const { return "tree_ready"; }
 };
 
 }  // namespace
@@ -112,6 +117,9 @@ std::vector<std::string> Describe(const std::vector<core::Command>& commands) {
 
 CoreHarness::CoreHarness(core::ChildSpec root, std::function<double()> random)
     : tree_(std::move(root), std::move(random)) {}
+
+CoreHarness::CoreHarness(core::ChildSpec root, core::TreeOptions options)
+    : tree_(std::move(root), std::move(options)) {}
 
 std::vector<std::string> CoreHarness::Record(std::vector<core::Command> commands) {
   all_.insert(all_.end(), commands.begin(), commands.end());

@@ -27,7 +27,8 @@ core::WorkerSpec& WorkerOf(core::ChildSpec& spec);
 
 /// "spawn r1 a", "signal r1 TERM", "arm t2 5000", "cancel t2", "reply 3 ok",
 /// "reply 3 bad_state running", "started a", "exited a abnormal code=1",
-/// "restarting a: restart 1 of 3 within 5s", "tree_stopped gave_up 3", ... Supervisor
+/// "restarting a: restart 1 of 3 within 5s", "tree_stopped gave_up 3",
+/// "tree_stopped gave_up 3 stay" (supd stays up), "tree_ready", ... Supervisor
 /// lifecycle events carry "sup " before the path; the root's path is "-".
 std::string Describe(const core::Command& command);
 std::vector<std::string> Describe(const std::vector<core::Command>& commands);
@@ -36,6 +37,7 @@ std::vector<std::string> Describe(const std::vector<core::Command>& commands);
 class CoreHarness {
  public:
   explicit CoreHarness(core::ChildSpec root, std::function<double()> random = {});
+  CoreHarness(core::ChildSpec root, core::TreeOptions options);
 
   core::Tree& tree() { return tree_; }
   core::Millis now() const { return now_; }

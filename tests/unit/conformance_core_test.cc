@@ -115,6 +115,8 @@ class CoreSimulation {
   void On(const core::CancelTimer& t) { timers_.erase(t.timer); }
   void On(const core::Reply& r) { replies_[r.request] = r; }
   void On(const core::TreeStopped&) { stopped_ = true; }
+  void On(const core::TreeReady&) {}  // systemd's READY=1: not part of an OTP trace
+  void On(const core::OperatorSignal&) { Error("operator signal: scenarios send none"); }
   void On(const core::Lifecycle& l) {
     if (!l.supervisor) return;
     const std::string path = ScenarioPath(l.path);

@@ -109,7 +109,8 @@ core::ChildSpec Pool(std::optional<std::size_t> max_children = std::nullopt) {
 
 TEST_CASE("simple_one_for_one: start_child, default ids, args, max_children, refusals") {
   CoreHarness h(Pool(2));
-  CHECK(h.Start() == V{"started sup -", "started sup pool", "ready sup pool", "ready sup -"});
+  CHECK(h.Start() == V{"started sup -", "started sup pool", "ready sup pool", "ready sup -",
+                       "tree_ready"});
   CHECK(h.Request(Op::kStartChild, "pool", {"x"}) == V{"spawn r1 pool/1 [/bin/job x]"});
   CHECK(h.Up(1) == V{"started pool/1", "ready pool/1", "reply 1 ok id=1 path=pool/1"});
   CHECK(h.Request(Op::kStartChild, "pool", {}, "1") == V{"reply 2 bad_state already_started"});

@@ -27,7 +27,7 @@ TEST_CASE("start: children in list order, each after the previous is ready") {
   CHECK(h.Start() == V{"started sup -", "spawn r1 a"});
   CHECK(h.Handle(core::ChildSpawned{1, 101}) == V{"started a"});
   CHECK(h.Handle(core::ChildReady{1}) == V{"ready a", "spawn r2 b"});
-  CHECK(h.Up(2) == V{"started b", "ready b", "ready sup -"});
+  CHECK(h.Up(2) == V{"started b", "ready b", "ready sup -", "tree_ready"});
   CHECK(h.tree().Idle());
 }
 
@@ -91,7 +91,8 @@ core::ChildSpec GivingUpSub(RestartType type) {
 TEST_CASE("permanent_shutdown: a given-up permanent supervisor is restarted and counted") {
   CoreHarness h(Sup("", Strategy::kOneForOne, 3, 5000, {GivingUpSub(RestartType::kPermanent)}));
   CHECK(h.Start() == V{"started sup -", "started sup s", "spawn r1 s/w"});
-  CHECK(h.Up(1) == V{"started s/w", "ready s/w", "ready sup s", "ready sup -"});
+  CHECK(h.Up(1) == V{"started s/w", "ready s/w", "ready sup s", "ready sup -",
+                     "tree_ready"});
   CHECK(h.Exit(1, ExitStatus::Exited(1)) ==
         V{"exited s/w abnormal code=1", "gave_up sup s: more than 0 restarts within 5s",
           "exited sup s shutdown", "restarting sup s: restart 1 of 3 within 5s", "started sup s",

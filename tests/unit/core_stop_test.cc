@@ -120,7 +120,8 @@ TEST_CASE("shutdown: reverse start order, depth first, then TreeStopped") {
                                               "exited sup - shutdown", "reply 1 ok",
                                               "tree_stopped shutdown 0"});
   CHECK(h.tree().Idle());
-  CHECK(h.Request(Op::kShutdown, "") == V{"reply 2 ok"});
+  // Asked again of the stopped root: answered, and TreeStopped again (supd must go).
+  CHECK(h.Request(Op::kShutdown, "") == V{"reply 2 ok", "tree_stopped shutdown 0"});
 }
 
 TEST_CASE("start_timeout: the child is stopped with its shutdown, then counts as failed") {
@@ -138,7 +139,7 @@ TEST_CASE("start_timeout: the child is stopped with its shutdown, then counts as
   CHECK(h.Exit(1, ExitStatus::Exited(0)) ==
         V{"cancel t2", "exited w abnormal code=0: start_timeout expired", "ready sup -",
           "restarting w: restart 1 of 1 within 5s", "spawn r2 w", "arm t3 1000"});
-  CHECK(h.Handle(core::ChildReady{2}) == V{"cancel t3", "ready w"});
+  CHECK(h.Handle(core::ChildReady{2}) == V{"cancel t3", "ready w", "tree_ready"});
   CHECK(h.tree().Idle());
 }
 

@@ -45,7 +45,6 @@ struct ControlServer::Connection {
   UvHandle<uv_timer_t> wait_timer;
   std::string wait_path, wait_state;
   std::int64_t wait_timeout = 0;
-  std::uint64_t wait_deadline = 0;
 
   uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(pipe.get()); }
 };
@@ -202,12 +201,14 @@ std::optional<std::string> ControlServer::Start() {
   }
   subscription_ = api_.Subscribe(
       [this](const core::Lifecycle& event, double unix_time) { OnEvent(event, unix_time); });
+  state_watch_ = api_.WatchState([this] { OnStateChanged(); });
   return std::nullopt;
 }
 
 void ControlServer::Close() {
   Guard guard(this);
   if (subscription_) api_.Unsubscribe(*std::exchange(subscription_, std::nullopt));
+  if (state_watch_) api_.Unsubscribe(*std::exchange(state_watch_, std::nullopt));
   listener_.Reset();
   resume_timer_.Reset();
   resume_.clear();
@@ -414,8 +415,9 @@ void ControlServer::HandleLine(Connection& c, std::string_view line) {
       op.id = r.id;
       break;
     case Cmd::kSignal:
-      Send(c, protocol::ReplyLine(api_.SendSignal(r.path, r.signo)));
-      return;
+      op.op = Op::kSignal;
+      op.signo = r.signo;
+      break;
     case Cmd::kLog:
       HandleLog(c, r);
       return;
@@ -497,7 +499,6 @@ void ControlServer::StartWait(Connection& c, std::string path, std::string state
   c.wait_path = std::move(path);
   c.wait_state = std::move(state);
   c.wait_timeout = timeout;
-  c.wait_deadline = uv_now(loop_) + static_cast<std::uint64_t>(timeout);
   if (CheckWait(c)) return;
   waiters_.insert(&c);
   if (c.wait_timer.Init([&](uv_timer_t* t) { return uv_timer_init(loop_, t); }, &c) < 0) {
@@ -505,9 +506,8 @@ void ControlServer::StartWait(Connection& c, std::string path, std::string state
     EndWait(c);
     return;
   }
-  // Events re-check at once; the short period is a safety net for state changes that
-  // come without an event.
-  uv_timer_start(c.wait_timer.get(), OnWaitTimer, std::min<std::int64_t>(timeout, 200), 0);
+  // Every state change re-checks at once (OnStateChanged): the timer is the deadline only.
+  uv_timer_start(c.wait_timer.get(), OnWaitTimer, static_cast<std::uint64_t>(timeout), 0);
 }
 
 void ControlServer::OnWaitTimer(uv_timer_t* timer) {
@@ -516,19 +516,14 @@ void ControlServer::OnWaitTimer(uv_timer_t* timer) {
   ControlServer* self = c->server;
   Guard guard(self);
   if (self->CheckWait(*c)) return;
-  std::uint64_t now = uv_now(self->loop_);
-  if (now >= c->wait_deadline) {
-    auto st = self->api_.Status(c->wait_path);
-    std::string is = st ? protocol::StateName(st->state) : "gone";
-    self->Send(*c, protocol::ErrorLine(
-                       ErrorCode::kTimeout,
-                       "timed out after " + protocol::FormatDuration(c->wait_timeout) +
-                           " waiting for " + Quote(c->wait_path) + " to be " + c->wait_state +
-                           " (it is " + is + ")"));
-    self->EndWait(*c);
-    return;
-  }
-  uv_timer_start(timer, OnWaitTimer, std::min<std::uint64_t>(c->wait_deadline - now, 200), 0);
+  auto st = self->api_.Status(c->wait_path);
+  std::string is = st ? protocol::StateName(st->state) : "gone";
+  self->Send(*c, protocol::ErrorLine(
+                     ErrorCode::kTimeout,
+                     "timed out after " + protocol::FormatDuration(c->wait_timeout) +
+                         " waiting for " + Quote(c->wait_path) + " to be " + c->wait_state +
+                         " (it is " + is + ")"));
+  self->EndWait(*c);
 }
 
 bool ControlServer::CheckWait(Connection& c) {
@@ -579,6 +574,10 @@ void ControlServer::OnEvent(const core::Lifecycle& event, double unix_time) {
   while (recent_.size() > options_.event_ring) recent_.pop_front();
   std::vector<Connection*> followers(followers_.begin(), followers_.end());
   for (Connection* f : followers) Send(*f, line);
+}
+
+void ControlServer::OnStateChanged() {
+  Guard guard(this);
   std::vector<Connection*> waiters(waiters_.begin(), waiters_.end());
   for (Connection* w : waiters) {
     if (!w->dead && waiters_.count(w)) CheckWait(*w);

@@ -82,6 +82,7 @@ class ControlServer {
   /// `log {path, lines?, follow?}` (control_log.cc).
   void HandleLog(Connection& c, const protocol::Request& r);
   void AddLogState(std::string_view path, nlohmann::json* node) const;
+  void OnStateChanged();
   void Send(Connection& c, std::string line);
   void Finish(Connection& c);     ///< a request got its reply: go on with the next
   static void OnResume(uv_timer_t* timer);
@@ -102,6 +103,7 @@ class ControlServer {
   bool bound_ = false;
   ino_t bound_inode_ = 0;
   std::optional<std::uint64_t> subscription_;
+  std::optional<std::uint64_t> state_watch_;
   std::uint64_t next_conn_ = 1;
   std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> conns_;
   std::unordered_set<Connection*> followers_;

@@ -12,6 +12,7 @@
 
 #include "daemon/core/commands.h"
 #include "daemon/core/events.h"
+#include "daemon/io/layers.h"
 #include "daemon/io/process/output_capture.h"
 
 namespace supd::io {
@@ -35,10 +36,10 @@ struct ProcessCallbacks {
 };
 
 /// One per process: it reaps every child of the process (and adopted orphans).
-class ProcessManager {
+class ProcessManager : public ProcessLayer {
  public:
   ProcessManager(uv_loop_t* loop, ProcessManagerOptions options, ProcessCallbacks callbacks);
-  ~ProcessManager();
+  ~ProcessManager() override;
   ProcessManager(const ProcessManager&) = delete;
   ProcessManager& operator=(const ProcessManager&) = delete;
 
@@ -52,15 +53,15 @@ class ProcessManager {
 
   /// Spawn a run. Reports ChildSpawned then ChildReady (per spec.ready) or SpawnFailed;
   /// later exactly one ChildExited.
-  void Spawn(const core::Spawn& cmd);
+  void Spawn(const core::Spawn& cmd) override;
   /// Signal a run within its kill scope (SIGKILL with cgroup: cgroup.kill). No-op for a
   /// run whose exit was already reported.
-  void Signal(const core::Signal& cmd);
+  void Signal(const core::Signal& cmd) override;
   /// Signal as an operator asked (`supctl signal`). False if the run has no live process.
-  bool SignalByOperator(core::RunId run, int signo);
+  bool SignalByOperator(core::RunId run, int signo) override;
 
   /// "cgroup", "group" or "process" for a live run; "" otherwise.
-  std::string EffectiveKillMode(core::RunId run) const;
+  std::string EffectiveKillMode(core::RunId run) const override;
   /// Number of live runs (spawned, exit not reported yet).
   std::size_t LiveRuns() const;
 

@@ -1,0 +1,290 @@
+// The executor's wiring, without forking: fake process and timer layers (ninja's
+// CommandRunner pattern) on a fake clock. What reaches the io, what comes back, and what
+// the daemon and the control socket are told.
+#include <doctest/doctest.h>
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "daemon/executor.h"
+#include "tests/support/core_harness.h"
+
+namespace supd::testing {
+namespace {
+
+using core::ExitStatus;
+using core::Strategy;
+using Op = core::OperatorRequest::Op;
+
+/// Processes that exist only as records. Spawn reports ChildSpawned and ChildReady at once
+/// (like "ready": "exec"), through `feed`, as the real layer may do inside Spawn.
+class FakeProcesses : public io::ProcessLayer {
+ public:
+  void Spawn(const core::Spawn& cmd) override {
+    spawns.push_back(cmd);
+    live.insert(cmd.run);
+    feed(core::ChildSpawned{cmd.run, static_cast<int>(1000 + cmd.run)});
+    feed(core::ChildReady{cmd.run});
+  }
+  void Signal(const core::Signal& cmd) override { signals.push_back(cmd); }
+  bool SignalByOperator(core::RunId run, int signo) override {
+    operator_signals.emplace_back(run, signo);
+    return delivers;
+  }
+  std::string EffectiveKillMode(core::RunId run) const override {
+    return live.count(run) ? "group" : "";
+  }
+  /// The run's process ended (and nothing of its kill scope is left).
+  void Exit(core::RunId run, ExitStatus status) {
+    live.erase(run);
+    feed(core::ChildExited{run, status});
+  }
+  core::RunId LastRun() const { return spawns.empty() ? 0 : spawns.back().run; }
+
+  std::function<void(core::Event)> feed;
+  std::vector<core::Spawn> spawns;
+  std::vector<core::Signal> signals;
+  std::vector<std::pair<core::RunId, int>> operator_signals;
+  std::set<core::RunId> live;
+  bool delivers = true;
+};
+
+/// Timers on a fake clock: Advance fires what falls due, in order.
+class FakeTimers : public io::TimerLayer {
+ public:
+  void Arm(core::TimerId id, std::int64_t after_ms) override { due[id] = now + after_ms; }
+  void Cancel(core::TimerId id) override { due.erase(id); }
+  void Close() override { due.clear(); }
+  void Advance(core::Millis ms) {
+    const core::Millis until = now + ms;
+    for (;;) {
+      auto next = std::min_element(due.begin(), due.end(),
+                                   [](const auto& a, const auto& b) { return a.second < b.second; });
+      if (next == due.end() || next->second > until) break;
+      now = next->second;
+      const core::TimerId id = next->first;
+      due.erase(next);
+      feed(core::TimerFired{id});
+    }
+    now = until;
+  }
+
+  std::function<void(core::Event)> feed;
+  core::Millis now = 0;
+  std::map<core::TimerId, core::Millis> due;
+};
+
+/// A temporary state dir, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/supd-executor-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    path_ = tmpl;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+/// An executor over the fakes, recording what it tells the daemon.
+struct Rig {
+  explicit Rig(core::ChildSpec root,
+               core::DaemonSpec::OnRootGiveUp on_give_up = core::DaemonSpec::OnRootGiveUp::kExit)
+      : log(LogLevel::kError),
+        executor(MakeConfig(std::move(root), on_give_up),
+                 ExecutorIo{&processes, &timers, [this] { return timers.now; }}, log,
+                 state.path(),
+                 [this](const core::TreeStopped& s) { stopped.push_back(s); }) {
+    processes.feed = [this](core::Event e) { executor.Feed(std::move(e)); };
+    timers.feed = processes.feed;
+    executor.OnTreeReady([this] { ++tree_ready; });
+  }
+  static core::Config MakeConfig(core::ChildSpec root, core::DaemonSpec::OnRootGiveUp g) {
+    core::Config config;
+    config.root = std::move(root);
+    config.daemon.on_root_give_up = g;
+    return config;
+  }
+  /// Sends an operator request; the replies it got so far are in `replies[n]`.
+  std::size_t Operate(Op op, const std::string& path, int signo = 0) {
+    core::OperatorRequest req;
+    req.op = op;
+    req.path = path;
+    req.signo = signo;
+    const std::size_t n = replies.size();
+    replies.emplace_back();
+    executor.Operate(std::move(req), [this, n](const core::Reply& r) { replies[n].push_back(r); });
+    return n;
+  }
+
+  TempDir state;
+  Logger log;
+  FakeProcesses processes;
+  FakeTimers timers;
+  Executor executor;
+  std::vector<core::TreeStopped> stopped;
+  int tree_ready = 0;
+  std::vector<std::vector<core::Reply>> replies;
+};
+
+core::ChildSpec OneWorker(int intensity = 3) {
+  return Sup("", Strategy::kOneForOne, intensity, 5000, {Worker("a")});
+}
+
+TEST_CASE("executor: spawn, ready, exit and restart go through the fakes") {
+  Rig r(OneWorker());
+  r.executor.Start();
+  REQUIRE(r.processes.spawns.size() == 1);
+  const core::RunId first = r.processes.LastRun();
+  CHECK(r.processes.spawns[0].path == "a");
+  CHECK(r.executor.Status("a")->state == core::NodeState::kRunning);
+  CHECK(r.executor.Status("a")->pid == static_cast<int>(1000 + first));
+  CHECK(r.executor.EffectiveKillMode("a") == "group");
+
+  r.processes.Exit(first, ExitStatus::Exited(1));
+  REQUIRE(r.processes.spawns.size() == 2);
+  CHECK(r.processes.spawns[1].path == "a");
+  CHECK(r.processes.LastRun() != first);
+  CHECK(r.executor.Status("a")->restarts == 1);
+  CHECK(r.executor.Status("a")->state == core::NodeState::kRunning);
+  CHECK(r.executor.Idle());
+}
+
+TEST_CASE("executor: an operator's reply is delivered once, when the operation is done") {
+  Rig r(OneWorker());
+  r.executor.Start();
+  const core::RunId run = r.processes.LastRun();
+  const std::size_t stop = r.Operate(Op::kStop, "a");
+  REQUIRE(r.processes.signals.size() == 1);
+  CHECK(r.processes.signals[0].run == run);
+  CHECK(r.processes.signals[0].signo == core::kSigTerm);
+  CHECK(r.replies[stop].empty());  // not before the exit
+  r.processes.Exit(run, ExitStatus::Signaled(core::kSigTerm));
+  REQUIRE(r.replies[stop].size() == 1);
+  CHECK(r.replies[stop][0].error == core::ErrorCode::kNone);
+  // Later activity never answers it again.
+  r.Operate(Op::kStart, "a");
+  CHECK(r.replies[stop].size() == 1);
+}
+
+TEST_CASE("executor: the stop timeout runs on the timer layer's clock, then SIGKILL") {
+  Rig r(OneWorker());
+  r.executor.Start();
+  const core::RunId run = r.processes.LastRun();
+  const std::size_t stop = r.Operate(Op::kStop, "a");
+  REQUIRE(r.timers.due.size() == 1);
+  r.timers.Advance(4999);
+  CHECK(r.processes.signals.size() == 1);  // TERM only
+  r.timers.Advance(1);
+  REQUIRE(r.processes.signals.size() == 2);
+  CHECK(r.processes.signals[1].signo == core::kSigKill);
+  r.processes.Exit(run, ExitStatus::Signaled(core::kSigKill));
+  CHECK(r.replies[stop].size() == 1);
+  CHECK(r.timers.due.empty());
+}
+
+TEST_CASE("executor: lifecycle events reach subscribers in order, until they unsubscribe") {
+  Rig r(OneWorker());
+  std::vector<std::string> seen;
+  auto token = r.executor.Subscribe([&](const core::Lifecycle& e, double unix_time) {
+    CHECK(unix_time > 0);
+    seen.push_back(std::string(core::ToString(e.kind)) + " " + e.path);
+  });
+  r.executor.Start();
+  CHECK(seen == std::vector<std::string>{"started ", "started a", "ready a", "ready "});
+  r.executor.Unsubscribe(token);
+  r.processes.Exit(r.processes.LastRun(), ExitStatus::Exited(1));
+  CHECK(seen.size() == 4);
+}
+
+TEST_CASE("executor: state watchers hear of every change, not of stale events") {
+  Rig r(OneWorker());
+  int changes = 0;
+  r.executor.WatchState([&] { ++changes; });
+  r.executor.Start();
+  CHECK(changes >= 1);
+  const int after_start = changes;
+  r.executor.Feed(core::ChildExited{999, ExitStatus::Exited(0)});  // no such run
+  CHECK(changes == after_start);
+  r.executor.Feed(core::ChildStatusText{r.processes.LastRun(), "warming up"});  // no event
+  CHECK(changes == after_start + 1);
+  CHECK(r.executor.Status("a")->status_text == "warming up");
+}
+
+TEST_CASE("executor: TreeStopped carries supd's exit code from the core") {
+  SUBCASE("give-up, on_root_give_up exit: 3, supd exits") {
+    Rig r(OneWorker(0));
+    r.executor.Start();
+    r.processes.Exit(r.processes.LastRun(), ExitStatus::Exited(1));
+    REQUIRE(r.stopped.size() == 1);
+    CHECK(r.stopped[0].why == core::TreeStopped::Why::kGaveUp);
+    CHECK(r.stopped[0].exit_code == 3);
+    CHECK(r.stopped[0].exit);
+  }
+  SUBCASE("give-up, stay: supd stays; a shutdown then ends it with 0, replied once") {
+    Rig r(OneWorker(0), core::DaemonSpec::OnRootGiveUp::kStay);
+    r.executor.Start();
+    r.processes.Exit(r.processes.LastRun(), ExitStatus::Exited(1));
+    REQUIRE(r.stopped.size() == 1);
+    CHECK_FALSE(r.stopped[0].exit);
+    const std::size_t shutdown = r.Operate(Op::kShutdown, "");
+    REQUIRE(r.stopped.size() == 2);
+    CHECK(r.stopped[1].why == core::TreeStopped::Why::kShutdownRequested);
+    CHECK(r.stopped[1].exit_code == 0);
+    CHECK(r.stopped[1].exit);
+    CHECK(r.replies[shutdown].size() == 1);
+  }
+  SUBCASE("shutdown of a running tree: 0 once every child is reaped") {
+    Rig r(OneWorker());
+    r.executor.Start();
+    r.Operate(Op::kShutdown, "");
+    CHECK(r.stopped.empty());
+    r.processes.Exit(r.processes.LastRun(), ExitStatus::Signaled(core::kSigTerm));
+    REQUIRE(r.stopped.size() == 1);
+    CHECK(r.stopped[0].exit_code == 0);
+  }
+}
+
+TEST_CASE("executor: READY=1 (TreeReady) is told once") {
+  Rig r(Sup("", Strategy::kOneForOne, 5, 5000, {Worker("a"), Worker("b")}));
+  r.executor.Start();
+  CHECK(r.tree_ready == 1);
+  r.processes.Exit(r.processes.LastRun(), ExitStatus::Exited(1));
+  CHECK(r.processes.spawns.size() == 3);
+  CHECK(r.tree_ready == 1);
+}
+
+TEST_CASE("executor: supctl signal is decided by the core, delivered by the process layer") {
+  Rig r(OneWorker());
+  r.executor.Start();
+  const core::RunId run = r.processes.LastRun();
+  const std::size_t ok = r.Operate(Op::kSignal, "a", 10);
+  REQUIRE(r.replies[ok].size() == 1);
+  CHECK(r.replies[ok][0].error == core::ErrorCode::kNone);
+  CHECK(r.processes.operator_signals == std::vector<std::pair<core::RunId, int>>{{run, 10}});
+
+  const std::size_t missing = r.Operate(Op::kSignal, "nope", 10);
+  CHECK(r.replies[missing].at(0).error == core::ErrorCode::kNotFound);
+  const std::size_t sup = r.Operate(Op::kSignal, "", 10);
+  CHECK(r.replies[sup].at(0).error == core::ErrorCode::kBadRequest);
+  r.processes.delivers = false;  // the main process is gone, its exit not reported yet
+  const std::size_t gone = r.Operate(Op::kSignal, "a", 10);
+  CHECK(r.replies[gone].at(0).error == core::ErrorCode::kBadState);
+  CHECK(r.replies[gone].at(0).message == "\"a\" has no running process (state running)");
+  r.processes.delivers = true;
+  r.Operate(Op::kStop, "a");
+  r.processes.Exit(run, ExitStatus::Signaled(core::kSigTerm));
+  const std::size_t stopped = r.Operate(Op::kSignal, "a", 10);
+  CHECK(r.replies[stopped].at(0).error == core::ErrorCode::kBadState);
+  CHECK(r.processes.operator_signals.size() == 2);
+}
+
+}  // namespace
+}  // namespace supd::testing
