@@ -10,6 +10,8 @@
 #include <cstring>
 #include <utility>
 
+#include "common/errno_text.h"
+
 namespace supd::cli {
 namespace {
 
@@ -52,7 +54,7 @@ bool Client::Connect(const std::string& path, Deadline deadline, std::string* er
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
-    *error = std::strerror(errno);
+    *error = common::ErrnoText(errno);
     return false;
   }
   // A Unix connect() blocks only while the listener's backlog is full; SO_SNDTIMEO bounds it.
@@ -64,7 +66,7 @@ bool Client::Connect(const std::string& path, Deadline deadline, std::string* er
   }
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     *error = errno == EAGAIN || errno == EINPROGRESS ? "connection timed out (backlog full)"
-                                                      : std::strerror(errno);
+                                                      : common::ErrnoText(errno);
     close(fd);
     return false;
   }
@@ -96,7 +98,7 @@ bool Client::Send(std::string_view line, Deadline deadline, std::string* error) 
       }
       continue;
     }
-    *error = std::strerror(errno);
+    *error = common::ErrnoText(errno);
     return false;
   }
   return true;
@@ -127,7 +129,7 @@ Client::Read Client::ReadLine(std::string* line, Deadline deadline, std::string*
     if (n == 0) return Read::kEof;
     if (errno == EINTR) continue;
     if (errno != EAGAIN) {
-      *error = std::strerror(errno);
+      *error = common::ErrnoText(errno);
       return errno == ECONNRESET ? Read::kEof : Read::kError;
     }
     pollfd p{fd_, POLLIN, 0};
@@ -136,7 +138,7 @@ Client::Read Client::ReadLine(std::string* line, Deadline deadline, std::string*
     int rc = poll(&p, 1, ms);
     if (rc == 0) return Read::kTimeout;
     if (rc < 0 && errno != EINTR) {
-      *error = std::strerror(errno);
+      *error = common::ErrnoText(errno);
       return Read::kError;
     }
   }

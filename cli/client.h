@@ -22,7 +22,7 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  /// Connects to `path`; on failure returns false with `error` = strerror text.
+  /// Connects to `path`; on failure returns false with `error` = common::ErrnoText.
   bool Connect(const std::string& path, Deadline deadline, std::string* error);
   /// Writes `line` + "\n". False on error (the peer may have replied and closed: read on).
   bool Send(std::string_view line, Deadline deadline, std::string* error);

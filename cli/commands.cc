@@ -10,10 +10,10 @@
 
 #include "cli/render.h"
 #include "cli/session.h"
+#include "common/paths.h"
+#include "common/signals.h"
 #include "config/check.h"
-#include "protocol/duration.h"
 #include "protocol/request.h"
-#include "protocol/signals.h"
 
 namespace supd::cli {
 
@@ -67,12 +67,7 @@ std::optional<NodeView> FetchNode(Session& s, const Globals& g, const std::strin
 }  // namespace
 
 std::string DefaultSocket() {
-  if (const char* s = std::getenv("SUPD_SOCKET"); s != nullptr && *s != '\0') return s;
-  if (geteuid() == 0) return "/run/supd/supd.sock";
-  if (const char* x = std::getenv("XDG_RUNTIME_DIR"); x != nullptr && *x != '\0') {
-    return std::string(x) + "/supd.sock";
-  }
-  return "/run/user/" + std::to_string(geteuid()) + "/supd.sock";
+  return common::NonEmptyEnv("SUPD_SOCKET").value_or(common::DefaultSocketPath());
 }
 
 int Status(const Globals& g, const std::vector<std::string>& paths_in) {
@@ -152,7 +147,7 @@ int Operate(const Globals& g, const std::string& cmd, const std::vector<std::str
 }
 
 int Signal(const Globals& g, const std::string& sig, const std::vector<std::string>& paths) {
-  auto signo = protocol::ParseSignal(sig);
+  auto signo = common::ParseSignal(sig);
   if (!signo) {
     PrintErr("unknown signal \"" + sig + "\" (a name like HUP, SIGUSR1, or a number)");
     return kExitUsage;
@@ -161,7 +156,7 @@ int Signal(const Globals& g, const std::string& sig, const std::vector<std::stri
       g, paths,
       [&](const std::string& p) { return json{{"cmd", "signal"}, {"path", p}, {"signal", *signo}}; },
       [&](const std::string& p) {
-        return "sent " + protocol::SignalName(*signo) + " to " + DisplayPath(p);
+        return "sent " + common::SignalName(*signo) + " to " + DisplayPath(p);
       });
 }
 

@@ -26,8 +26,7 @@ struct Globals {
   bool color = false;
 };
 
-/// $SUPD_SOCKET, else /run/supd/supd.sock for root, else $XDG_RUNTIME_DIR/supd.sock
-/// (/run/user/UID/supd.sock without XDG_RUNTIME_DIR).
+/// $SUPD_SOCKET, else supd's own default (common::DefaultSocketPath).
 std::string DefaultSocket();
 
 int Status(const Globals& g, const std::vector<std::string>& paths);

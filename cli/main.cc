@@ -10,7 +10,7 @@
 #include "cli/commands.h"
 #include "cli/import/command.h"
 #include "cli/render.h"
-#include "protocol/duration.h"
+#include "common/units.h"
 
 namespace {
 
@@ -22,14 +22,18 @@ CLI::App* Verb(CLI::App& app, const char* name, const char* what, const char* ex
   return v;
 }
 
-// A duration flag ("5s", "250ms", "2m"); CLI11 reports a bad one as a usage error.
+// A duration flag ("5s", "250ms", "1.5s", "2m", or seconds: "1.5"); CLI11 reports a bad
+// one as a usage error.
 CLI::Option* AddDuration(CLI::App* app, const char* name, std::optional<supd::core::Millis>* out,
                          const char* what) {
   return app->add_option_function<std::string>(
                 name,
                 [out](const std::string& text) {
-                  auto ms = supd::protocol::ParseDuration(text);
-                  if (!ms) throw CLI::ValidationError("--timeout", "not a duration: " + text);
+                  using supd::common::BareNumber;
+                  auto ms = supd::common::ParseDuration(text, BareNumber::kSeconds);
+                  if (!ms || *ms > supd::common::kMaxDuration) {
+                    throw CLI::ValidationError("--timeout", "not a duration: " + text);
+                  }
                   *out = *ms;
                 },
                 what)

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <ctime>
 
-#include "protocol/duration.h"
+#include "common/units.h"
 
 namespace supd::cli {
 
@@ -42,7 +42,7 @@ std::string Uptime(const NodeView& n, double now) {
   if (n.since <= 0 || (n.state != "running" && n.state != "starting" && n.state != "stopping")) {
     return "-";
   }
-  return protocol::FormatDuration(static_cast<core::Millis>((now - n.since) * 1000));
+  return common::FormatDurationCompact(static_cast<common::Millis>((now - n.since) * 1000));
 }
 
 std::string Pid(const NodeView& n) { return n.pid ? std::to_string(*n.pid) : "-"; }
@@ -105,7 +105,7 @@ std::string FormatReadyAfter(long long ms) {
     std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(ms / 100) / 10.0);
     return buf;
   }
-  return protocol::FormatDuration(ms);
+  return common::FormatDurationCompact(ms);
 }
 
 std::string StatusTable(const std::vector<NodeView>& nodes, double now, bool color) {

@@ -18,7 +18,8 @@ std::string DisplayPath(const std::string& path);
 /// "exit 1 (abnormal)", "SIGKILL (shutdown)", "-".
 std::string FormatExit(const std::optional<protocol::NodeView::Exit>& exit);
 
-/// Time from spawn to ready: "850ms", "1.2s", then as FormatDuration ("2m05s").
+/// Time from spawn to ready: "850ms", "1.2s", then as common::FormatDurationCompact
+/// ("2m05s").
 std::string FormatReadyAfter(long long ms);
 /// PATH STATE PID UPTIME READY IN RESTARTS LAST EXIT KILL [STATUS TEXT]; each subtree
 /// indented under its node. STATUS TEXT (sd_notify STATUS=) only when some node has one.

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "protocol/duration.h"
+#include "common/units.h"
 #include "protocol/reply.h"
 
 namespace supd::cli {
@@ -20,7 +20,7 @@ bool Session::Open() {
   if (client_.connected()) return true;
   std::string error;
   if (!client_.Connect(g_.socket, DefaultDeadline(), &error)) {
-    PrintErr("cannot reach supd at " + g_.socket + ": " + error + " (is supd running?)");
+    PrintErr("cannot reach supd at " + g_.socket + ": " + error + "; is supd running?");
     failure_code_ = kExitUnreachable;
     return false;
   }
@@ -41,7 +41,8 @@ std::optional<protocol::ReplyView> Session::Call(const nlohmann::json& request,
     case Client::Read::kLine:
       break;
     case Client::Read::kTimeout:
-      PrintErr(sent ? "no reply from supd within " + protocol::FormatDuration(g_.timeout) +
+      PrintErr(sent ? "no reply from supd within " +
+                          common::FormatDurationCompact(g_.timeout) +
                           " (an operation goes on in supd; see supctl status)"
                     : "cannot send to supd: " + error);
       return std::nullopt;

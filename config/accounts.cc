@@ -5,8 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <vector>
+
+#include "common/errno_text.h"
 
 namespace supd::config {
 namespace {
@@ -50,7 +51,7 @@ std::optional<ResolvedUser> ResolveUser(const std::string& name, std::string& er
     if (found) return ResolvedUser{entry.pw_uid, entry.pw_gid};
     if (uid) return ResolvedUser{*uid, std::nullopt};
     error = "no such user \"" + name + "\" on this machine";
-    if (rc != 0) error += std::string(" (") + std::strerror(rc) + ")";
+    if (rc != 0) error += ": " + common::ErrnoText(rc);
     return std::nullopt;
   }
 }
@@ -72,7 +73,7 @@ std::optional<std::uint32_t> ResolveGroup(const std::string& name, std::string& 
     }
     if (found) return entry.gr_gid;
     error = "no such group \"" + name + "\" on this machine";
-    if (rc != 0) error += std::string(" (") + std::strerror(rc) + ")";
+    if (rc != 0) error += ": " + common::ErrnoText(rc);
     return std::nullopt;
   }
 }

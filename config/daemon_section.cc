@@ -1,8 +1,8 @@
-// Parsing of the `daemon` section of SPEC §1.
+// Parsing of the `daemon` section (README, "Config reference").
 #include "config/accounts.h"
 #include "config/fields.h"
 #include "config/nodes.h"
-#include "config/paths.h"
+#include "common/paths.h"
 
 namespace supd::config {
 
@@ -45,8 +45,8 @@ core::DaemonSpec ParseDaemon(Diag& diag, const Json* section, const std::string&
               .value_or(F::kText);
     }
   }
-  if (d.socket.empty()) d.socket = DefaultSocketPath();
-  if (d.state_dir.empty()) d.state_dir = DefaultStateDir();
+  if (d.socket.empty()) d.socket = common::DefaultSocketPath();
+  if (d.state_dir.empty()) d.state_dir = common::DefaultStateDir();
   return d;
 }
 

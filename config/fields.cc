@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "config/units.h"
+#include "common/units.h"
 
 namespace supd::config {
 
@@ -64,11 +64,13 @@ std::optional<double> ReadNumber(Diag& diag, const Json& v, const std::string& p
 std::optional<core::Millis> ReadDuration(Diag& diag, const Json& v, const std::string& path,
                                          core::Millis min) {
   std::optional<core::Millis> ms;
-  if (v.is_string()) ms = ParseDuration(v.get_ref<const std::string&>());
-  if (ms && *ms >= min && *ms <= kMaxDuration) return ms;
+  if (v.is_string()) ms = common::ParseDuration(v.get_ref<const std::string&>());
+  if (ms && *ms >= min && *ms <= common::kMaxDuration) return ms;
   std::string what = "a duration like \"250ms\", \"5s\", \"2m\" or \"1h\"";
-  if (ms && *ms < min) what = "a duration of at least " + FormatDuration(min);
-  if (ms && *ms > kMaxDuration) what = "a duration of at most " + FormatDuration(kMaxDuration);
+  if (ms && *ms < min) what = "a duration of at least " + common::FormatDuration(min);
+  if (ms && *ms > common::kMaxDuration) {
+    what = "a duration of at most " + common::FormatDuration(common::kMaxDuration);
+  }
   Expected(diag, v, path, what);
   return std::nullopt;
 }
@@ -76,7 +78,7 @@ std::optional<core::Millis> ReadDuration(Diag& diag, const Json& v, const std::s
 std::optional<std::uint64_t> ReadSize(Diag& diag, const Json& v, const std::string& path) {
   if (v.is_number_unsigned()) return v.get<std::uint64_t>();
   if (v.is_string()) {
-    if (auto size = ParseSize(v.get_ref<const std::string&>())) return size;
+    if (auto size = common::ParseSize(v.get_ref<const std::string&>())) return size;
   }
   Expected(diag, v, path, "a size like \"512KB\" or \"10MB\" (units B, KB, MB, GB)");
   return std::nullopt;
@@ -85,7 +87,7 @@ std::optional<std::uint64_t> ReadSize(Diag& diag, const Json& v, const std::stri
 std::optional<std::uint32_t> ReadOctalMode(Diag& diag, const Json& v, const std::string& path,
                                            std::uint32_t max, std::string_view example) {
   if (v.is_string()) {
-    auto mode = ParseOctal(v.get_ref<const std::string&>());
+    auto mode = common::ParseOctal(v.get_ref<const std::string&>());
     if (mode && *mode <= max) return mode;
   }
   Expected(diag, v, path, "an octal string like \"" + std::string(example) + "\"");

@@ -25,10 +25,7 @@ std::optional<std::int64_t> ReadInt(Diag& diag, const Json& v, const std::string
 /// A number (integer or fraction) in [min, max].
 std::optional<double> ReadNumber(Diag& diag, const Json& v, const std::string& path, double min,
                                  double max);
-/// Longest duration accepted anywhere (10 years), so that `now + duration` cannot overflow.
-inline constexpr core::Millis kMaxDuration = 87600LL * 3600 * 1000;
-
-/// A duration string from `min` ms to kMaxDuration.
+/// A duration string (common::ParseDuration) from `min` ms to common::kMaxDuration.
 std::optional<core::Millis> ReadDuration(Diag& diag, const Json& v, const std::string& path,
                                          core::Millis min = 0);
 /// A size string ("10MB") or a plain non-negative byte count.

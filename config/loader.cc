@@ -8,10 +8,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <set>
 #include <utility>
 
+#include "common/errno_text.h"
 #include "config/diag.h"
 #include "config/fields.h"
 #include "config/json_text.h"
@@ -34,7 +34,7 @@ std::optional<FileId> IdOf(const std::string& path) {
 std::optional<std::string> ReadFile(const std::string& path, std::string& error) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
-    error = std::string("cannot open: ") + std::strerror(errno);
+    error = "cannot open: " + common::ErrnoText(errno);
     return std::nullopt;
   }
   struct stat st {};
@@ -46,7 +46,7 @@ std::optional<std::string> ReadFile(const std::string& path, std::string& error)
     while (true) {
       ssize_t n = ::read(fd, buffer, sizeof buffer);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) error = std::string("cannot read: ") + std::strerror(errno);
+      if (n < 0) error = "cannot read: " + common::ErrnoText(errno);
       if (n <= 0) break;
       text.append(buffer, static_cast<std::size_t>(n));
       if (text.size() > kMaxFileBytes) {

@@ -1,4 +1,5 @@
-// The config loader: a JSON file of SPEC §1 -> core::Config, with every error found.
+// The config loader: a JSON file (README, "Config reference") -> core::Config, with every
+// error found.
 #pragma once
 
 #include <optional>
@@ -6,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "config/paths.h"  // FindConfig, DefaultSocketPath, DefaultStateDir
+#include "config/paths.h"  // FindConfig
 #include "daemon/core/child_spec.h"
 
 namespace supd::config {
@@ -49,12 +50,12 @@ LoadResult LoadFile(const std::string& path);
 /// file that an include must not match again); `base_dir` is where relative include
 /// globs are resolved ("" = the current directory).
 ///
-/// Decisions where SPEC §1 is silent: an `id` at the root is an error (the root's id is
+/// Choices (README, "Choices supd makes"): an `id` at the root is an error (the root's id is
 /// always ""), as are `restart`/`shutdown`/`significant` there; durations must carry a
 /// unit (a bare number is ambiguous), sizes may also be a plain byte count; `user` and
 /// `group` may be names or decimal ids; a numeric uid with no passwd entry needs an
 /// explicit `group`; `daemon.socket` and `daemon.state_dir` are filled with the
-/// defaults for the running uid (see DefaultSocketPath, DefaultStateDir).
+/// defaults for the running uid (common/paths.h).
 LoadResult LoadString(std::string_view text, const std::string& file_name,
                       const std::string& base_dir, const LoadOptions& options = {});
 

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "config/fields.h"
-#include "config/units.h"
+#include "common/units.h"
 
 namespace supd::config {
 
@@ -149,12 +149,12 @@ void ParseChildKeys(Diag& diag, const Json& node, const std::string& path,
   if (const Json* v = Find(node, "shutdown")) {
     using Kind = core::Shutdown::Kind;
     std::optional<core::Millis> ms;
-    if (v->is_string()) ms = ParseDuration(v->get_ref<const std::string&>());
+    if (v->is_string()) ms = common::ParseDuration(v->get_ref<const std::string&>());
     if (v->is_string() && *v == "brutal_kill")
       child.shutdown = {Kind::kBrutalKill, 0};
     else if (v->is_string() && *v == "infinity")
       child.shutdown = {Kind::kInfinity, 0};
-    else if (ms && *ms > 0 && *ms <= kMaxDuration)
+    else if (ms && *ms > 0 && *ms <= common::kMaxDuration)
       child.shutdown = {Kind::kTimeout, *ms};
     else if (ms && *ms > 0)
       Expected(diag, *v, Member(path, "shutdown"), "a duration of at most 87600h");

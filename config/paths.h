@@ -1,4 +1,5 @@
-// Where things are: the config file (SPEC §4) and the daemon's default paths (SPEC §1).
+// Where the config file is (README, "A first config"). The daemon's default socket and
+// state dir are common/paths.h.
 #pragma once
 
 #include <optional>
@@ -11,13 +12,5 @@ namespace supd::config {
 /// else nullopt. A path given by flag or environment is returned even if missing, so
 /// that loading it reports the real error.
 std::optional<std::string> FindConfig(std::optional<std::string> flag);
-
-/// `/run/supd/supd.sock` for root, else `$XDG_RUNTIME_DIR/supd.sock`, falling back to
-/// `/run/user/<uid>/supd.sock` when XDG_RUNTIME_DIR is unset. Also supctl's default.
-std::string DefaultSocketPath();
-
-/// `/var/lib/supd` for root, else `$XDG_STATE_HOME/supd`, falling back to
-/// `$HOME/.local/state/supd` (HOME from the passwd entry when unset).
-std::string DefaultStateDir();
 
 }  // namespace supd::config

@@ -1,9 +1,9 @@
-// Parsing of the supervisor keys of SPEC §1.
+// Parsing of the supervisor keys (README, "Config reference").
 #include <map>
 
 #include "config/fields.h"
 #include "config/nodes.h"
-#include "config/units.h"
+#include "common/units.h"
 
 namespace supd::config {
 namespace {
@@ -56,8 +56,8 @@ std::optional<core::BackoffSpec> ParseBackoff(Diag& diag, const Json& v, const s
   if (const Json* x = Find(v, "reset_after"))
     b.reset_after = ReadDuration(diag, *x, at("reset_after")).value_or(0);
   if (diag.count() == errors && b.initial > b.max) {
-    diag.Error(path, "initial (" + FormatDuration(b.initial) + ") must not exceed max (" +
-                         FormatDuration(b.max) + ")");
+    diag.Error(path, "initial (" + common::FormatDuration(b.initial) +
+                         ") must not exceed max (" + common::FormatDuration(b.max) + ")");
   }
   return b;
 }

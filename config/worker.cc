@@ -1,10 +1,10 @@
-// Parsing of the worker keys of SPEC §1.
+// Parsing of the worker keys (README, "Config reference" and "Readiness").
 #include <string>
 
 #include "config/accounts.h"
 #include "config/fields.h"
 #include "config/nodes.h"
-#include "config/signals.h"
+#include "common/signals.h"
 
 namespace supd::config {
 namespace {
@@ -193,7 +193,7 @@ void ParseProcessKeys(Diag& diag, const Json& node, const std::string& path, cor
   if (const Json* v = Find(node, "rlimits")) ParseRlimits(diag, *v, at("rlimits"), w.rlimits);
   if (const Json* v = Find(node, "stop_signal")) {
     std::optional<int> sig;
-    if (v->is_string()) sig = SignalFromName(v->get_ref<const std::string&>());
+    if (v->is_string()) sig = common::SignalFromName(v->get_ref<const std::string&>());
     if (sig)
       w.stop_signal = *sig;
     else

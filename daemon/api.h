@@ -1,5 +1,5 @@
 // What the control socket needs from the running daemon. Implemented by the executor;
-// used by the control service (daemon/io/control_server). Single-threaded: every call
+// used by the control service (daemon/io/control/control_server). Single-threaded: every call
 // and callback runs on the daemon's loop.
 #pragma once
 

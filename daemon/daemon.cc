@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/fs.h"
+#include "common/paths.h"
 #include "daemon/executor.h"
 #include "daemon/io/control/control_server.h"
 #include "daemon/io/core_timers.h"
@@ -40,36 +42,6 @@ void MarkInheritedFdsCloexec() {
     if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
   }
   ::closedir(dir);
-}
-
-/// mkdir -p with mode 0750 for each missing component.
-bool MakeDirs(const std::string& path, std::string* error) {
-  if (path.empty()) return true;
-  std::string partial;
-  std::size_t pos = 0;
-  while (pos != std::string::npos) {
-    pos = path.find('/', pos + 1);
-    partial = path.substr(0, pos);
-    if (partial.empty()) continue;
-    if (::mkdir(partial.c_str(), 0750) != 0 && errno != EEXIST) {
-      *error = "cannot create " + partial + ": " + std::strerror(errno);
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string DefaultStateDir() {
-  if (::geteuid() == 0) return "/var/lib/supd";
-  if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) return std::string(x) + "/supd";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/state/supd";
-  return "/tmp/supd-" + std::to_string(::geteuid());
-}
-
-std::string DefaultSocket() {
-  if (::geteuid() == 0) return "/run/supd/supd.sock";
-  if (const char* x = std::getenv("XDG_RUNTIME_DIR"); x && *x) return std::string(x) + "/supd.sock";
-  return "/tmp/supd-" + std::to_string(::geteuid()) + "/supd.sock";
 }
 
 /// Every worker whose kill_mode the process layer cannot honour, with its path.
@@ -181,16 +153,16 @@ int Daemon::Run() {
 
 bool Daemon::PrepareStateDir() {
   socket_path_ = options_.socket_override.value_or(
-      config_.daemon.socket.empty() ? DefaultSocket() : config_.daemon.socket);
-  state_dir_ = config_.daemon.state_dir.empty() ? DefaultStateDir() : config_.daemon.state_dir;
-  std::string error;
+      config_.daemon.socket.empty() ? common::DefaultSocketPath() : config_.daemon.socket);
+  state_dir_ = config_.daemon.state_dir.empty() ? common::DefaultStateDir()
+                                                : config_.daemon.state_dir;
   log_.SetJson(config_.daemon.log_format == core::DaemonSpec::LogFormat::kJson);
-  if (!MakeDirs(state_dir_, &error)) {
-    log_.Error(error + " (set daemon.state_dir to a writable directory)");
+  if (auto error = common::MakeDirs(state_dir_)) {
+    log_.Error(*error + " (set daemon.state_dir to a writable directory)");
     return false;
   }
-  if (!MakeDirs(config_.daemon.log_dir, &error)) {
-    log_.Error(error + " (set daemon.log_dir to a writable directory)");
+  if (auto error = common::MakeDirs(config_.daemon.log_dir)) {
+    log_.Error(*error + " (set daemon.log_dir to a writable directory)");
     return false;
   }
   return true;

@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "config/signals.h"
+#include "common/signals.h"
 #include "daemon/io/log/log_text.h"
 
 namespace supd {
@@ -51,7 +51,7 @@ std::string Who(const core::Lifecycle& e) {
 std::string HowItEnded(const core::Lifecycle& e) {
   if (!e.status) return "exited";
   if (e.status->kind == core::ExitStatus::Kind::kSignaled) {
-    return "killed by " + config::SignalName(e.status->value);
+    return "killed by " + common::SignalName(e.status->value);
   }
   return "exited with code " + std::to_string(e.status->value);
 }

@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/fs.h"
+
 namespace supd {
 
 core::Millis MonotonicNowMs() { return static_cast<core::Millis>(uv_hrtime() / 1000000); }
@@ -43,7 +45,7 @@ void Executor::Close() { io_.timers->Close(); }
 std::string Executor::WantedStatePath() const { return state_dir_ + "/wanted.json"; }
 
 void Executor::Start() {
-  // An operator's stop survives a restart of supd (SPEC §2 "Wanted state").
+  // An operator's stop survives a restart of supd (README, "How supd behaves").
   std::ifstream in(WantedStatePath());
   if (in) {
     auto doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
@@ -205,16 +207,11 @@ void Executor::PersistOperatorStops() {
   std::vector<std::string> stops = tree_.OperatorStopped();
   if (stops == persisted_stops_) return;
   nlohmann::json doc = {{"operator_stopped", stops}};
-  std::string tmp = WantedStatePath() + ".tmp";
-  std::string text = doc.dump() + "\n";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  if (fd >= 0) ok = (::fsync(fd) == 0) && ok, ::close(fd);
-  if (ok && ::rename(tmp.c_str(), WantedStatePath().c_str()) == 0) {
-    persisted_stops_ = std::move(stops);
+  if (auto error = common::WriteFileAtomic(WantedStatePath(), doc.dump() + "\n")) {
+    log_.Warn("cannot save the wanted state: " + *error +
+              " (operator stops will not survive a restart of supd)");
   } else {
-    log_.Warn("cannot save the wanted state to " + WantedStatePath() + ": " +
-              std::strerror(errno) + " (operator stops will not survive a restart of supd)");
+    persisted_stops_ = std::move(stops);
   }
 }
 

@@ -1,6 +1,6 @@
 #include "protocol/reply.h"
 
-#include "protocol/signals.h"
+#include "common/signals.h"
 
 namespace supd::protocol {
 
@@ -33,7 +33,7 @@ void PutStatus(json& j, const core::ExitStatus& status) {
   if (status.kind == core::ExitStatus::Kind::kExited) {
     j["code"] = status.value;
   } else {
-    j["signal"] = SignalName(status.value);
+    j["signal"] = common::SignalName(status.value);
   }
 }
 

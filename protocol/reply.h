@@ -1,5 +1,6 @@
 // Daemon-side rendering of replies and events: `{"ok":true,...}` /
-// `{"ok":false,"error":CODE,"message":...}`, NODE and event objects of SPEC §3. Pure.
+// `{"ok":false,"error":CODE,"message":...}`, NODE and event objects (README, "Control
+// protocol"). Pure.
 #pragma once
 
 #include <functional>
@@ -29,8 +30,8 @@ const char* StateName(core::NodeState state);
 /// "permanent", "transient", "temporary".
 const char* RestartName(core::RestartType restart);
 
-/// NODE of SPEC §3 plus extras: restart, kill_mode (workers), ready_after_ms, status_text,
-/// operator_stopped, dynamic. `last_exit` is null before the first exit.
+/// NODE (README, "Control protocol") with the extras: restart, kill_mode (workers),
+/// ready_after_ms, status_text, operator_stopped, dynamic. `last_exit` is null before the first exit.
 nlohmann::json NodeToJson(const core::NodeStatus& node, const NodeContext& ctx);
 /// `{"event","path","kind","pid"?,"reason"?,"code"?,"signal"?,"time","detail"?}`.
 nlohmann::json LifecycleToJson(const core::Lifecycle& event, double unix_time);

@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "protocol/duration.h"
-#include "protocol/signals.h"
+#include "common/signals.h"
+#include "common/units.h"
 
 namespace supd::protocol {
 namespace {
@@ -123,7 +123,7 @@ std::optional<RequestError> ReadSignal(const json& j, Request* r) {
   auto it = j.find("signal");
   if (it == j.end()) return Bad("signal: missing \"signal\" (a name like \"SIGHUP\" or a number)");
   std::optional<int> signo;
-  if (it->is_string()) signo = ParseSignal(it->get<std::string>());
+  if (it->is_string()) signo = common::ParseSignal(it->get<std::string>());
   else if (it->is_number_integer()) {
     auto n = it->get<long long>();
     if (n >= 1 && n <= 64) signo = static_cast<int>(n);
@@ -146,8 +146,9 @@ std::optional<RequestError> ReadWait(const json& j, Request* r) {
   if (r->state == "ready") r->state = "running";
   if (auto t = j.find("timeout"); t != j.end() && !t->is_null()) {
     std::optional<core::Millis> ms;
-    if (t->is_string()) ms = ParseDuration(t->get<std::string>());
-    else if (t->is_number() && t->get<double>() >= 0 && t->get<double>() < 1e9) {
+    if (t->is_string()) {
+      ms = common::ParseDuration(t->get<std::string>(), common::BareNumber::kSeconds);
+    } else if (t->is_number() && t->get<double>() >= 0 && t->get<double>() < 1e9) {
       ms = static_cast<core::Millis>(t->get<double>() * 1000);  // a number is seconds
     }
     if (!ms) return Bad("wait: \"timeout\" must be a duration (\"5s\", \"250ms\") or seconds");

@@ -1,4 +1,4 @@
-"""supd: the daemon under test, from a JSON config per SPEC §1, driven by supctl."""
+"""supd: the daemon under test, from a JSON config (README, "Config reference"), by supctl."""
 import json
 import os
 import subprocess
@@ -16,7 +16,7 @@ def _cgroup2_writable():
 
 _NOTES = {
     "stop": "supd stops a supervisor's children one after another, in reverse start order "
-            "(SPEC §2, as OTP); raw and the one-process-per-service peers stop them all at once",
+            "(as OTP; README, \"How supd behaves\"); raw and the one-process-per-service peers stop them all at once",
     "cmd": "`supctl restart` replies once the new child is started and ready",
 }
 _CGROUP = ("default kill_mode `auto` = a cgroup per child on this host (cgroup v2 is writable); "
@@ -105,7 +105,7 @@ class Supd(Adapter):
         run(self.ctl("restart", cid), env=self.env)
 
     def stop_all(self):
-        # the tree's own "stop everything": stops every child (SPEC: reverse start
+        # the tree's own "stop everything": stops every child (README: reverse start
         # order, one after another) and replies when done; supd then exits.
         run(self.ctl("shutdown", timeout="600s"), timeout=610, env=self.env)
 

@@ -12,6 +12,7 @@
 #include "cli/import/emit.h"
 #include "cli/import/scandir.h"
 #include "cli/import/supervisord.h"
+#include "common/fs.h"
 #include "config/loader.h"
 
 extern char** environ;
@@ -37,22 +38,7 @@ std::string WriteOut(const std::string& out, const std::string& text, bool force
   std::error_code ec;
   if (!force && std::filesystem::exists(out, ec))
     return out + " exists (use --force to overwrite it)";
-  std::string tmp = out + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    f << text;
-    f.flush();
-    if (!f) {
-      std::filesystem::remove(tmp, ec);
-      return "cannot write " + out + ": " + std::strerror(errno);
-    }
-  }
-  if (std::rename(tmp.c_str(), out.c_str()) != 0) {
-    std::string error = "cannot write " + out + ": " + std::strerror(errno);
-    std::filesystem::remove(tmp, ec);
-    return error;
-  }
-  return "";
+  return common::WriteFileAtomic(out, text, 0644).value_or("");
 }
 
 }  // namespace

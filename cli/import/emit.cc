@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "config/units.h"
+#include "common/units.h"
 
 namespace supd::cli::import {
 namespace {
@@ -55,7 +55,7 @@ ordered_json OutputJson(const Output& o) {
   }
   ordered_json j;
   j["file"] = o.file;
-  if (o.max_size) j["max_size"] = config::FormatSize(*o.max_size);
+  if (o.max_size) j["max_size"] = common::FormatSize(*o.max_size);
   if (o.keep) j["keep"] = *o.keep;
   if (o.timestamps) j["timestamps"] = true;
   return j;
@@ -75,9 +75,9 @@ void WorkerKeys(const Node& n, ordered_json& j) {
   if (n.stop_signal) j["stop_signal"] = *n.stop_signal;
   if (n.kill_mode) j["kill_mode"] = *n.kill_mode;
   if (n.normal_exit_codes) j["normal_exit_codes"] = *n.normal_exit_codes;
-  if (n.ready_after) j["ready"] = {{"after", config::FormatDuration(*n.ready_after)}};
+  if (n.ready_after) j["ready"] = {{"after", common::FormatDuration(*n.ready_after)}};
   if (n.ready_notify_fd) j["ready"] = {{"notify_fd", *n.ready_notify_fd}};
-  if (n.start_timeout) j["start_timeout"] = config::FormatDuration(*n.start_timeout);
+  if (n.start_timeout) j["start_timeout"] = common::FormatDuration(*n.start_timeout);
   if (n.stdout_spec) j["stdout"] = OutputJson(*n.stdout_spec);
   if (n.stderr_spec) j["stderr"] = OutputJson(*n.stderr_spec);
 }
@@ -85,11 +85,11 @@ void WorkerKeys(const Node& n, ordered_json& j) {
 void SupervisorKeys(const Node& n, ordered_json& j) {
   if (n.strategy) j["strategy"] = *n.strategy;
   if (n.intensity) j["intensity"] = *n.intensity;
-  if (n.period) j["period"] = config::FormatDuration(*n.period);
+  if (n.period) j["period"] = common::FormatDuration(*n.period);
   if (n.backoff_initial || n.backoff_max) {
     ordered_json b = ordered_json::object();
-    if (n.backoff_initial) b["initial"] = config::FormatDuration(*n.backoff_initial);
-    if (n.backoff_max) b["max"] = config::FormatDuration(*n.backoff_max);
+    if (n.backoff_initial) b["initial"] = common::FormatDuration(*n.backoff_initial);
+    if (n.backoff_max) b["max"] = common::FormatDuration(*n.backoff_max);
     j["backoff"] = b;
   }
   ordered_json children = ordered_json::array();

@@ -10,8 +10,8 @@
 #include <sstream>
 
 #include "cli/import/script.h"
-#include "config/signals.h"
-#include "config/units.h"
+#include "common/signals.h"
+#include "common/units.h"
 
 namespace supd::cli::import {
 namespace {
@@ -126,7 +126,7 @@ void ScanImporter::MapRun(const fs::path& svc, const std::string& name, Node& n,
     n.user = script.user;
     n.group = script.group;
     if (script.umask) {
-      if (auto mode = config::ParseOctal(*script.umask)) {
+      if (auto mode = common::ParseOctal(*script.umask)) {
         char buf[8];
         std::snprintf(buf, sizeof(buf), "%04o", static_cast<unsigned>(*mode));
         n.umask = buf;
@@ -196,18 +196,18 @@ void ScanImporter::MapS6(const fs::path& svc, const std::string& name, Node& n) 
   }
   if (auto text = ReadIfExists(svc / "timeout-kill")) {
     int ms = IntFile(svc / "timeout-kill", *text, 0, 999'999'999);
-    n.shutdown = ms == 0 ? "infinity" : config::FormatDuration(ms);
+    n.shutdown = ms == 0 ? "infinity" : common::FormatDuration(ms);
   }
   if (auto text = ReadIfExists(svc / "down-signal")) {
     std::string sig = Trim(*text);
-    std::optional<int> number = config::SignalFromName(sig);
+    std::optional<int> number = common::SignalFromName(sig);
     if (!number && !sig.empty() && sig.find_first_not_of("0123456789") == std::string::npos &&
         sig.size() < 4) {
       number = std::stoi(sig);
     }
     if (!number)
       throw ImportError((svc / "down-signal").string(), 1, "not a signal: \"" + sig + "\"");
-    n.stop_signal = config::SignalName(*number);
+    n.stop_signal = common::SignalName(*number);
   }
   (void)name;
 }

@@ -13,8 +13,8 @@
 #include "cli/import/ini.h"
 #include "cli/import/supervisord_keys.h"
 #include "cli/import/words.h"
-#include "config/signals.h"
-#include "config/units.h"
+#include "common/signals.h"
+#include "common/units.h"
 
 namespace supd::cli::import {
 namespace {
@@ -284,15 +284,15 @@ void Importer::MapCommand(const IniSection& s, const Ctx& ctx, Node& n) {
 void Importer::MapStopAndExit(const IniSection& s, const Ctx& ctx, Node& n) {
   if (const IniValue* v = Get(s, "stopsignal")) {
     std::string text = Trim(Expand(s, *v, "stopsignal", ctx));
-    std::optional<int> sig = config::SignalFromName(text);
+    std::optional<int> sig = common::SignalFromName(text);
     if (!sig && !text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
       sig = std::stoi(text);
     }
     if (!sig) Fail(*v, "stopsignal: not a signal: \"" + text + "\"");
-    n.stop_signal = config::SignalName(*sig);
+    n.stop_signal = common::SignalName(*sig);
   }
   long long wait = Int(s, "stopwaitsecs", kDefaultStopWaitSecs, ctx);
-  n.shutdown = config::FormatDuration(std::max(0ll, wait) * 1000);
+  n.shutdown = common::FormatDuration(std::max(0ll, wait) * 1000);
   // supd's default (a cgroup, else the process group) kills what supervisord left behind;
   // only an explicit choice is carried over.
   if (Get(s, "stopasgroup") || Get(s, "killasgroup")) {
@@ -377,7 +377,7 @@ void Importer::MapCredentials(const IniSection& s, const Ctx& ctx, Node& n) {
   if (const IniValue* v = Get(s, "user")) n.user = Trim(Expand(s, *v, "user", ctx));
   if (const IniValue* v = Get(s, "umask")) {
     std::string text = Trim(Expand(s, *v, "umask", ctx));
-    std::optional<std::uint32_t> mode = config::ParseOctal(text);
+    std::optional<std::uint32_t> mode = common::ParseOctal(text);
     if (!mode) Fail(*v, "umask: not an octal mode: \"" + text + "\"");
     char buf[8];
     std::snprintf(buf, sizeof(buf), "%04o", static_cast<unsigned>(*mode));
@@ -493,7 +493,7 @@ void Importer::SetIntensity(Node& sup, const std::string& name,
   sup.intensity = static_cast<int>(retries);
   sup.period = (retries + 1) * secs * 1000;
   notes_.Add("note: " + name + ": intensity " + std::to_string(retries) + ", period \"" +
-             config::FormatDuration(*sup.period) + "\" from startretries=" +
+             common::FormatDuration(*sup.period) + "\" from startretries=" +
              std::to_string(retries) + (explicit_retries ? "" : " (supervisord's default)") +
              " and startsecs: supd counts the restarts of all of a supervisor's children, "
              "supervisord the failed starts of each program");

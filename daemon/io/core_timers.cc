@@ -10,6 +10,7 @@ void CoreTimers::Arm(core::TimerId id, std::int64_t after_ms) {
   timer->owner = this;
   timer->id = id;
   timer->handle.Init([this](uv_timer_t* h) { return uv_timer_init(loop_, h); }, timer.get());
+  uv_update_time(loop_);  // from now, not the loop's cached time: never fire early
   uv_timer_start(timer->handle.get(), &CoreTimers::OnTimer,
                  static_cast<std::uint64_t>(after_ms < 0 ? 0 : after_ms), 0);
   timers_[id] = std::move(timer);  // replaces (and closes) an earlier timer of this id

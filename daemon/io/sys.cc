@@ -6,18 +6,8 @@
 
 #include <cerrno>
 #include <csignal>
-#include <cstring>
 
 namespace supd::io {
-
-std::string ErrnoText(int err) {
-  const char* name = strerrorname_np(err);
-  std::string text = strerrordesc_np(err) ? strerrordesc_np(err) : "Unknown error";
-  text += " (";
-  text += name ? name : std::to_string(err);
-  text += ")";
-  return text;
-}
 
 int PidfdSendSignal(int pidfd, int signo) {
   if (syscall(SYS_pidfd_send_signal, pidfd, signo, nullptr, 0) == 0) return 0;

@@ -1,4 +1,6 @@
-// Thin syscall helpers for the process layer: pidfds, errno rendering, /proc reads.
+// Thin syscall helpers for the process layer: pidfds, /proc reads, small files. They
+// return what the kernel says (-errno, or nullopt with errno set): their callers branch
+// on it (DESIGN.md, "Style": errors).
 #pragma once
 
 #include <sys/types.h>
@@ -9,8 +11,6 @@
 
 namespace supd::io {
 
-/// "No such file or directory (ENOENT)".
-std::string ErrnoText(int err);
 /// pidfd_send_signal(2); returns 0 or -errno.
 int PidfdSendSignal(int pidfd, int signo);
 /// pidfd_open(2) (O_CLOEXEC by nature); returns the fd or -errno.

@@ -1,4 +1,4 @@
-// Every scenario of ../shared/conformance, end to end: a real supd running real
+// Every scenario of tests/data/conformance, end to end: a real supd running real
 // supd_test_child processes, driven through supctl, must produce the trace real Erlang/OTP
 // produced (conformance/README.md "Running a scenario against supd").
 //
@@ -436,11 +436,11 @@ class Adapter {
 }  // namespace
 
 TEST_CASE("conformance: every scenario end to end (real supd, real processes, supctl)") {
-  // The shared scenarios (traces from real OTP 25), then the project's own extra ones
-  // (also produced by the oracle; tests/support/conformance_extra/README.md).
+  // The conformance scenarios (traces from real OTP 25), then the project's own extra ones
+  // (also produced by the oracle; tests/data/conformance_extra/README.md).
   const char* only = std::getenv("SUPD_SCENARIO");
   const std::vector<std::string> dirs = {testing::ConformanceDir(),
-                                         SUPD_SOURCE_DIR "/tests/support/conformance_extra"};
+                                         testing::ExtraConformanceDir()};
   REQUIRE_MESSAGE(!testing::ListScenarioFiles(dirs[0]).empty(),
                   "no scenarios under " << dirs[0]);
   int ran = 0;

@@ -16,17 +16,6 @@
 
 namespace supd::e2e {
 
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/supd-test-XXXXXX";
-  char* made = ::mkdtemp(tmpl);
-  path_ = made ? made : "/tmp";
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  if (path_ != "/tmp") std::filesystem::remove_all(path_, ec);
-}
-
 bool WaitFor(const std::function<bool()>& condition, milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   while (true) {
@@ -34,6 +23,18 @@ bool WaitFor(const std::function<bool()>& condition, milliseconds timeout) {
     if (Clock::now() >= deadline) return false;
     std::this_thread::sleep_for(milliseconds(2));  // a poll interval, not a wait for an event
   }
+}
+
+std::optional<int> WaitChild(pid_t pid, std::optional<int>* status, milliseconds timeout) {
+  if (*status) return *status;
+  WaitFor(
+      [&] {
+        int st;
+        if (::waitpid(pid, &st, WNOHANG) == pid) *status = st;
+        return status->has_value();
+      },
+      timeout);
+  return *status;
 }
 
 void WriteFile(const std::string& path, const std::string& text) {
@@ -160,15 +161,7 @@ bool SupdProcess::WaitReady(milliseconds timeout) {
 }
 
 std::optional<int> SupdProcess::WaitExit(milliseconds timeout) {
-  if (status_) return status_;
-  WaitFor(
-      [&] {
-        int st;
-        if (::waitpid(pid_, &st, WNOHANG) == pid_) status_ = st;
-        return status_.has_value();
-      },
-      timeout);
-  return status_;
+  return WaitChild(pid_, &status_, timeout);
 }
 
 void SupdProcess::Kill(int signo) {

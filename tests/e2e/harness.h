@@ -12,22 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/skip.h"
+#include "tests/support/temp_dir.h"
+
 namespace supd::e2e {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-/// A fresh directory under /tmp, removed (recursively) on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 /// Polls `condition` every few ms until it holds or `timeout` passes. Returns whether it held.
 bool WaitFor(const std::function<bool()>& condition, milliseconds timeout);
@@ -35,6 +28,10 @@ bool WaitFor(const std::function<bool()>& condition, milliseconds timeout);
 /// Writes `text` to `path` (truncating).
 void WriteFile(const std::string& path, const std::string& text);
 std::string ReadFile(const std::string& path);
+
+/// Reaps child `pid` once it has exited, polling until `timeout`; the wait status is kept in
+/// `*status` (already set: returned at once). Returns it, or nullopt while `pid` runs.
+std::optional<int> WaitChild(pid_t pid, std::optional<int>* status, milliseconds timeout);
 
 /// fork + exec `argv` (argv[0] an absolute path) with stdin from /dev/null and stdout and
 /// stderr to `out_path` (truncated); with `own_group` the child leads a new process group.

@@ -1,4 +1,4 @@
-// Readiness end to end (SPEC §1 `ready`, `start_timeout`, `watchdog`; §2 Start): a real supd,
+// Readiness end to end (README, "Readiness": `ready`, `start_timeout`, `watchdog`): a real supd,
 // real children, supctl. Children log "TS start P" / "TS ready P" / "TS stop P R" with
 // CLOCK_REALTIME nanoseconds (supd_test_child --log-ts), so order and timing are proven
 // from the children's own point of view.
@@ -143,7 +143,7 @@ TEST_CASE("readiness e2e: a notify_fd pipeline starts each child after the previ
   CHECK(Has(tree.output, "ready in "));
 }
 
-TEST_CASE("readiness e2e: supctl wait PATH ready, for every kind; status shows STATUS=") {
+TEST_CASE("readiness e2e: supctl wait PATH ready, for every kind, status shows STATUS=") {
   Daemon d;
   std::string flag = d.dir.File("probe.flag");
   json children = json::array();

@@ -190,7 +190,7 @@ TEST_CASE("supctl e2e: unreachable, usage, version, config check, shutdown") {
   auto r = Run({SUPCTL_BIN, "--socket", none.File("supd.sock"), "status"});
   CHECK(r.exit_code == 3);
   CHECK(Has(r.output, "supctl: cannot reach supd at " + none.File("supd.sock") +
-                          ": No such file or directory (is supd running?)"));
+                          ": No such file or directory (ENOENT); is supd running?"));
   CHECK(Run({SUPCTL_BIN, "frobnicate"}).exit_code == 2);
   CHECK(Run({SUPCTL_BIN, "--timeout", "soon", "status"}).exit_code == 2);
   r = Run({SUPCTL_BIN, "--help"});
@@ -223,7 +223,8 @@ TEST_CASE("supctl e2e: unreachable, usage, version, config check, shutdown") {
 }
 
 TEST_CASE("supctl e2e: another uid is forbidden") {
-  if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0) return;
+  if (geteuid() != 0) SUPD_SKIP("needs root to run supctl as another uid");
+  if (access("/usr/bin/setpriv", X_OK) != 0) SUPD_SKIP("setpriv not installed (util-linux)");
   TempDir outer;
   Tree t(0, "0666");
   // supd creates a missing socket dir 0750; let everyone reach the socket file itself.
@@ -237,22 +238,16 @@ TEST_CASE("supctl e2e: another uid is forbidden") {
   CHECK(t.Ctl({"status"}).exit_code == 0);
 }
 
-TEST_CASE("supctl e2e: status of 100 children stays fast") {
+// How fast `status` answers is measured by bench/ (README, "Benchmarks"), not here.
+TEST_CASE("supctl e2e: status of 100 children lists every one of them") {
   Tree t(100);
   REQUIRE(t.supd->WaitReady(milliseconds(30000)));
   REQUIRE(t.Ctl({"wait", "w99", "running", "--timeout", "30s"}).exit_code == 0);
-  std::vector<double> ms;
-  for (int i = 0; i < 30; ++i) {
-    auto start = Clock::now();
-    auto r = t.Ctl({"status"});
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-    REQUIRE(r.exit_code == 0);
+  auto r = t.Ctl({"status"});
+  REQUIRE(r.exit_code == 0);
+  for (int i = 0; i < 100; ++i) {
+    CHECK_MESSAGE(Has(r.output, "  w" + std::to_string(i) + " "), "w" << i << " missing");
   }
-  std::sort(ms.begin(), ms.end());
-  MESSAGE("supctl status, 100 children: best " << ms[0] << " ms, median " << ms[15]
-                                               << " ms (fork+exec+capture included)");
-  // A smoke check on the best run only (robust to a loaded machine); bench/ measures.
-  CHECK(ms[0] < 100);
 }
 
 }  // namespace

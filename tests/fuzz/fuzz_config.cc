@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "common/signals.h"
+#include "common/units.h"
 #include "config/loader.h"
-#include "config/signals.h"
-#include "config/units.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace supd::config;
@@ -21,6 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (result.config && CountNodes(result.config->root).supervisors < 1) __builtin_trap();
 
   // The unit parsers see the raw bytes too; what they accept must round-trip.
+  using namespace supd::common;
   if (auto ms = ParseDuration(text); ms && ParseDuration(FormatDuration(*ms)) != ms) {
     __builtin_trap();
   }
@@ -28,6 +29,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     __builtin_trap();
   }
   if (auto sig = SignalFromName(text); sig && SignalFromName(SignalName(*sig)) != sig) {
+    __builtin_trap();
+  }
+  if (auto sig = ParseSignal(text); sig && ParseSignal(SignalName(*sig)) != sig) {
+    __builtin_trap();
+  }
+  if (auto ms = ParseDuration(text, BareNumber::kSeconds);
+      ms && ParseDuration(FormatDuration(*ms)) != ms) {
     __builtin_trap();
   }
   return 0;

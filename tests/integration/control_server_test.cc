@@ -1,5 +1,5 @@
 // The control socket on a real loop (in a thread) with a fake DaemonApi and real socket
-// clients: every command, access control, and the robustness rules of SPEC §3.
+// clients: every command, access control, and the robustness rules (README, "Control protocol").
 #include <doctest/doctest.h>
 #include <uv.h>
 
@@ -26,6 +26,7 @@
 
 #include "daemon/api.h"
 #include "daemon/io/control/control_server.h"
+#include "tests/support/skip.h"
 
 namespace supd {
 namespace {
@@ -663,8 +664,7 @@ TEST_CASE("control: wait") {
   auto took = Clock::now() - t0;
   CHECK(r["error"] == "timeout");
   CHECK(r["message"].get<std::string>().find("(it is running)") != std::string::npos);
-  CHECK(took >= std::chrono::milliseconds(290));
-  CHECK(took < std::chrono::milliseconds(5000));
+  CHECK(took >= std::chrono::milliseconds(290));  // no later than Call's deadline, or r is null
   CHECK(c.Call({{"cmd", "wait"}, {"path", "nope"}, {"state", "running"}})["error"] ==
         "not_found");
   CHECK(c.Call({{"cmd", "wait"}, {"path", "db"}, {"state", "happy"}})["error"] ==
@@ -679,6 +679,7 @@ TEST_CASE("control: wait") {
 }
 
 TEST_CASE("control: peers other than root, the daemon's uid and socket_group are forbidden") {
+  if (geteuid() != 0) SUPD_SKIP("needs root to connect as other uids");
   io::ControlServerOptions opts;
   opts.mode = 0666;
   opts.gid = 4242;
@@ -713,7 +714,7 @@ TEST_CASE("control: peers other than root, the daemon's uid and socket_group are
   CHECK(root.Call({{"cmd", "version"}})["ok"] == true);
 }
 
-TEST_CASE("control: silent clients cost nothing; 500 clients at once") {
+TEST_CASE("control: silent clients cost nothing, 500 clients at once") {
   rlimit rl;
   getrlimit(RLIMIT_NOFILE, &rl);
   if (rl.rlim_cur < 4096) {

@@ -23,6 +23,7 @@
 
 #include "daemon/io/process/process_manager.h"
 #include "daemon/io/uv_handle.h"
+#include "tests/support/skip.h"
 
 namespace supd::io::test {
 
@@ -239,12 +240,13 @@ inline long long NowMs() {
       .count();
 }
 
-/// True when cgroup mode works here; otherwise says why the calling test is skipped.
+/// True when cgroup mode works here; otherwise marks the calling test skipped
+/// (testing::Skip), and the caller returns.
 inline bool CgroupAvailable(Harness& h) {
   core::WorkerSpec spec = *ChildSpec({});
   spec.kill_mode = core::KillMode::kCgroup;
   auto err = h.pm().CheckSpec(spec);
-  if (err) MESSAGE("skipped: no writable cgroup v2: " << *err);
+  if (err) testing::Skip("no writable cgroup v2: " + *err);
   return !err;
 }
 

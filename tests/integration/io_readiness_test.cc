@@ -22,7 +22,7 @@ TEST_CASE("io: notify_fd: ready when a newline is written") {
   CHECK(h.WaitExit(run) == core::ExitStatus::Signaled(SIGTERM));
 }
 
-TEST_CASE("io: notify_fd: other bytes then the newline; a high fd number") {
+TEST_CASE("io: notify_fd: other bytes then the newline, a high fd number") {
   Harness h;
   auto run = h.Spawn(NotifySpec({"--notify-fd", "9", "--notify-raw", "READY=1 ok\nmore"}, 9));
   CHECK(h.RunUntil([&] { return h.Ready(run); }, 3000));

@@ -55,7 +55,7 @@ std::size_t OpenFds() {
   return n;
 }
 
-TEST_CASE("io: 1000 spawns with the state file; no fd leaks in supd") {
+TEST_CASE("io: 1000 spawns with the state file, no fd leaks in supd") {
   Harness h;
   const int n = 1000;
   std::size_t fds_before = OpenFds();
@@ -89,10 +89,7 @@ int InSubprocess(const std::function<int()>& body) {
 }
 
 TEST_CASE("io: fork failing with EAGAIN is a SpawnFailed, not a crash") {
-  if (geteuid() != 0) {
-    MESSAGE("skipped: needs root to switch to an unprivileged uid");
-    return;
-  }
+  if (geteuid() != 0) SUPD_SKIP("needs root to switch to an unprivileged uid");
   int rc = InSubprocess([] {
     // RLIMIT_NPROC is not enforced for root: become nobody with no process left to spend.
     rlimit none{0, 0};
@@ -126,8 +123,7 @@ TEST_CASE("io: EMFILE while spawning is a SpawnFailed") {
 #ifdef SUPD_SANITIZE
   // The sanitizer runtime itself opens /proc/self/maps while checking (UBSan's vptr check),
   // so with a full fd table it reports a false error. The release build runs this test.
-  MESSAGE("skipped under ASan/UBSan: the sanitizer runtime needs free fds");
-  return;
+  SUPD_SKIP("under ASan/UBSan: the sanitizer runtime needs free fds");
 #endif
   Harness h;
   rlimit saved;
@@ -164,7 +160,7 @@ pid_t StartDetached() {
   return pid;
 }
 
-TEST_CASE("io: the state file records live runs; a new instance kills what an old one left") {
+TEST_CASE("io: the state file records live runs, a new instance kills what an old one left") {
   std::string state = TempDir("state");
   std::string file = StateFile::FileIn(state);
   {

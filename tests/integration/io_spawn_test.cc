@@ -126,10 +126,7 @@ TEST_CASE("io: cwd, umask, rlimits, env, signal dispositions reach the child") {
 }
 
 TEST_CASE("io: user switch to nobody") {
-  if (geteuid() != 0) {
-    MESSAGE("skipped: needs root");
-    return;
-  }
+  if (geteuid() != 0) SUPD_SKIP("needs root to switch users");
   Harness h;
   auto spec = ToFile(ChildSpec({"--print-info", "--exit", "0"}), "nobody.txt");
   spec->user = "nobody";

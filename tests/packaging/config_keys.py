@@ -3,10 +3,10 @@
 
 Keys come from two places: the loader's key lists in config/*.cc (every brace list made
 only of string literals: CheckKeys(...) calls and the kChildKeys/kWorkerKeys/... arrays)
-and tests/packaging/spec_keys.txt (SPEC §1, including keys not implemented yet).
+and tests/packaging/spec_keys.txt (the specified keys, including those not implemented yet).
   - every key, from either place, must appear in man/supd.json.5.scd;
   - every key the loader accepts must appear in README.md's "Config reference" section.
-SPEC keys the loader does not accept yet are listed, not required in the README (the
+Specified keys the loader does not accept yet are listed, not required in the README (the
 README documents what this version does). Usage: config_keys.py SOURCE_DIR
 """
 import pathlib
@@ -48,9 +48,9 @@ for key in sorted(loader_keys):
     if not mentions(reference, key):
         failures.append(f"{key}: accepted by config/*.cc but not in README.md's Config reference")
 pending = sorted(k for k in spec_keys - loader_keys if not mentions(reference, k))
-print(f"{len(loader_keys)} loader keys, {len(spec_keys)} SPEC keys checked")
+print(f"{len(loader_keys)} loader keys, {len(spec_keys)} specified keys checked")
 if pending:
-    print("SPEC keys not accepted by the loader yet (README need not list them): " +
+    print("Specified keys not accepted by the loader yet (README need not list them): " +
           ", ".join(pending))
 for f in failures:
     print("FAIL: " + f)

@@ -304,7 +304,7 @@ std::string ConformanceDir() {
 }
 
 std::string ExtraConformanceDir() {
-  return std::string(SUPD_SOURCE_DIR) + "/tests/support/conformance_extra";
+  return std::string(SUPD_SOURCE_DIR) + "/tests/data/conformance_extra";
 }
 
 std::vector<std::string> ListScenarioFiles(const std::string& dir) {

@@ -1,4 +1,4 @@
-// The conformance scenarios of ../shared/conformance: the strict parser, the ChildSpec
+// The conformance scenarios of tests/data/conformance: the strict parser, the ChildSpec
 // tree built from a scenario, the expected traces and their canonical form. Shared by the
 // core's conformance test and the end-to-end adapter.
 #pragma once
@@ -81,10 +81,11 @@ Scenario ParseScenario(std::string_view json_text);
 /// Reads and parses a file; checks `name` against the file name.
 Scenario LoadScenario(const std::string& path);
 
-/// The conformance directory (SUPD_CONFORMANCE_DIR unless overridden).
+/// The conformance scenarios and OTP's traces: the repository's copy, tests/data/conformance
+/// ($SUPD_CONFORMANCE_DIR overrides it).
 std::string ConformanceDir();
 /// supd's own extra scenarios, traces produced by the same oracle (OTP 25):
-/// tests/support/conformance_extra.
+/// tests/data/conformance_extra.
 std::string ExtraConformanceDir();
 /// Every `scenarios/*.json` under `dir`, sorted by name.
 std::vector<std::string> ListScenarioFiles(const std::string& dir = ConformanceDir());

@@ -1,11 +1,12 @@
-// Valid configs: every default of SPEC §1, every variant of every key, the SPEC's example.
+// Valid configs: every default (README, "Config reference"), every variant of every key, a
+// full example.
 #include <doctest/doctest.h>
 
 #include <csignal>
 #include <string>
 
+#include "common/paths.h"
 #include "config/loader.h"
-#include "config/paths.h"
 
 namespace supd::config {
 namespace {
@@ -69,8 +70,8 @@ TEST_CASE("an empty object is a valid root with every supervisor and daemon defa
   CHECK_FALSE(sup.child_template.has_value());
   CHECK_FALSE(sup.max_children.has_value());
   CHECK(sup.children.empty());
-  CHECK(config.daemon.socket == DefaultSocketPath());
-  CHECK(config.daemon.state_dir == DefaultStateDir());
+  CHECK(config.daemon.socket == common::DefaultSocketPath());
+  CHECK(config.daemon.state_dir == common::DefaultStateDir());
   CHECK(config.daemon.socket_mode == 0600u);
   CHECK(config.daemon.socket_group.empty());
   CHECK_FALSE(config.daemon.socket_gid.has_value());
@@ -281,7 +282,7 @@ TEST_CASE("the daemon section") {
   CHECK(config.daemon.on_root_give_up == core::DaemonSpec::OnRootGiveUp::kStay);
 }
 
-// SPEC §1's example, verbatim.
+// A full example: nesting, every strategy kind, include, daemon keys.
 constexpr const char* kSpecExample = R"({
   "daemon":  { "socket": "/run/supd/supd.sock", "socket_mode": "0660", "socket_group": "supd",
                "log_dir": "/var/log/supd", "on_root_give_up": "exit" },
@@ -304,7 +305,7 @@ std::string Replace(std::string text, const std::string& from, const std::string
   return text;
 }
 
-TEST_CASE("SPEC example: exactly the unresolvable user and group are reported") {
+TEST_CASE("full example: exactly the unresolvable user and group are reported") {
   LoadResult result = LoadString(kSpecExample, "supd.json", "/nonexistent-supd-test");
   CHECK_FALSE(result.config.has_value());
   REQUIRE(result.errors.size() == 2);
@@ -314,7 +315,7 @@ TEST_CASE("SPEC example: exactly the unresolvable user and group are reported") 
   CHECK(result.errors[1].message == "no such group \"supd\" on this machine");
 }
 
-TEST_CASE("SPEC example with user and group that exist here") {
+TEST_CASE("full example with user and group that exist here") {
   std::string text = Replace(Replace(kSpecExample, "\"user\": \"app\"", "\"user\": \"root\""),
                              "\"socket_group\": \"supd\"", "\"socket_group\": \"root\"");
   core::Config config = Load(text);

@@ -41,7 +41,7 @@ TEST_CASE("restart: stop then start, not counted (intensity 0 does not give up)"
   CHECK(h.tree().Status("b")->pid == 102);
 }
 
-TEST_CASE("operator stop is sticky: branch restarts skip the child; persisted paths") {
+TEST_CASE("operator stop is sticky: branch restarts skip the child, persisted paths") {
   CoreHarness h(Sup("", Strategy::kOneForAll, 5, 5000, {Worker("a"), Worker("b"), Worker("c")}));
   h.Start();
   for (core::RunId r = 1; r <= 3; ++r) h.Up(r);

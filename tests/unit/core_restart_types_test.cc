@@ -58,7 +58,7 @@ TEST_CASE("transient_normal: not restarted, stays exited") {
   CHECK(h.tree().Idle());
 }
 
-TEST_CASE("transient_abnormal: restarted; normal_exit_codes decide what is normal") {
+TEST_CASE("transient_abnormal: restarted, normal_exit_codes decide what is normal") {
   core::ChildSpec w = Worker("w", RestartType::kTransient);
   WorkerOf(w).normal_exit_codes = {0, 3};
   CoreHarness h(Sup("", Strategy::kOneForOne, 3, 5000, {w}));

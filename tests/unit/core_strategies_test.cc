@@ -23,7 +23,7 @@ void StartAll(CoreHarness& h, core::RunId n) {
   for (core::RunId r = 1; r <= n; ++r) h.Up(r);
 }
 
-TEST_CASE("restart_one_for_one: only the failed child; escalation at the root") {
+TEST_CASE("restart_one_for_one: only the failed child, escalation at the root") {
   CoreHarness h = Three(Strategy::kOneForOne);
   StartAll(h, 3);
   CHECK(h.Exit(2, ExitStatus::Exited(1)) ==
@@ -39,7 +39,7 @@ TEST_CASE("restart_one_for_one: only the failed child; escalation at the root") 
                                               "exited sup - shutdown", "tree_stopped gave_up 3"});
 }
 
-TEST_CASE("restart_one_for_all: stop the others right to left, start all; escalation") {
+TEST_CASE("restart_one_for_all: stop the others right to left, start all, escalation") {
   CoreHarness h = Three(Strategy::kOneForAll);
   StartAll(h, 3);
   CHECK(h.Exit(2, ExitStatus::Exited(1)) == V{"exited b abnormal code=1",
@@ -62,7 +62,7 @@ TEST_CASE("restart_one_for_all: stop the others right to left, start all; escala
                                               "exited sup - shutdown", "tree_stopped gave_up 3"});
 }
 
-TEST_CASE("restart_rest_for_one: the failed child and those after it; escalation") {
+TEST_CASE("restart_rest_for_one: the failed child and those after it, escalation") {
   CoreHarness h = Three(Strategy::kRestForOne);
   StartAll(h, 3);
   CHECK(h.Exit(2, ExitStatus::Exited(1)) == V{"exited b abnormal code=1",

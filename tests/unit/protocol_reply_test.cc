@@ -46,7 +46,7 @@ NodeContext Ctx() {
           [](std::string_view path) { return path == "db" ? "cgroup" : "group"; }};
 }
 
-TEST_CASE("protocol: NODE objects as in SPEC §3") {
+TEST_CASE("protocol: NODE objects as the README's Control protocol describes") {
   json root = NodeToJson(SampleTree(), Ctx());
   CHECK(root["path"] == "");
   CHECK(root["kind"] == "supervisor");

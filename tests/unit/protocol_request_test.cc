@@ -1,12 +1,11 @@
-// Request parsing and validation (protocol/request.h), signals and durations.
+// Request parsing and validation (protocol/request.h). Signal names and durations are
+// common/ (tests/unit/common_*_test.cc).
 #include <doctest/doctest.h>
 
 #include <csignal>
 #include <string>
 
-#include "protocol/duration.h"
 #include "protocol/request.h"
-#include "protocol/signals.h"
 
 namespace supd::protocol {
 namespace {
@@ -62,6 +61,8 @@ TEST_CASE("protocol: every command parses with its arguments") {
   CHECK(w.state == "running");  // ready is a synonym
   CHECK(w.timeout == 250);
   CHECK(Ok(R"({"cmd":"wait","path":"db","state":"stopped","timeout":1.5})").timeout == 1500);
+  CHECK(Ok(R"({"cmd":"wait","path":"db","state":"stopped","timeout":"1.5"})").timeout == 1500);
+  CHECK(Ok(R"({"cmd":"wait","path":"db","state":"stopped","timeout":"1.5s"})").timeout == 1500);
   CHECK(Ok(R"({"cmd":"wait","path":"db","state":"exited"})").timeout == kDefaultWaitTimeout);
 }
 
@@ -109,47 +110,6 @@ TEST_CASE("protocol: paths and states") {
     CHECK(IsWaitableState(s));
   }
   CHECK_FALSE(IsWaitableState("up"));
-}
-
-TEST_CASE("protocol: signal names") {
-  CHECK(ParseSignal("SIGKILL") == SIGKILL);
-  CHECK(ParseSignal("kill") == SIGKILL);
-  CHECK(ParseSignal("Hup") == SIGHUP);
-  CHECK(ParseSignal("9") == 9);
-  CHECK(ParseSignal("SIGRTMIN") == 34);
-  CHECK(ParseSignal("RTMIN+2") == 36);
-  CHECK(ParseSignal("SIGRTMAX-1") == 63);
-  CHECK_FALSE(ParseSignal("0"));
-  CHECK_FALSE(ParseSignal("65"));
-  CHECK_FALSE(ParseSignal("SIG"));
-  CHECK_FALSE(ParseSignal("SIGFOO"));
-  CHECK_FALSE(ParseSignal(""));
-  CHECK(SignalName(SIGKILL) == "SIGKILL");
-  CHECK(SignalName(SIGTERM) == "SIGTERM");
-  CHECK(SignalName(SIGABRT) == "SIGABRT");  // not its alias IOT
-  CHECK(SignalName(36) == "SIGRTMIN+2");
-  CHECK(SignalName(99) == "SIG99");
-  for (int n = 1; n <= 64; ++n) CHECK(ParseSignal(SignalName(n)) == n);
-}
-
-TEST_CASE("protocol: durations") {
-  CHECK(ParseDuration("250ms") == 250);
-  CHECK(ParseDuration("5s") == 5000);
-  CHECK(ParseDuration("2m") == 120000);
-  CHECK(ParseDuration("1h") == 3600000);
-  CHECK(ParseDuration("1.5") == 1500);
-  CHECK(ParseDuration("0") == 0);
-  CHECK_FALSE(ParseDuration(""));
-  CHECK_FALSE(ParseDuration("s"));
-  CHECK_FALSE(ParseDuration("-1s"));
-  CHECK_FALSE(ParseDuration("1..2s"));
-  CHECK_FALSE(ParseDuration("5 s"));
-  CHECK_FALSE(ParseDuration("5y"));
-  CHECK(FormatDuration(450) == "450ms");
-  CHECK(FormatDuration(12000) == "12s");
-  CHECK(FormatDuration(185000) == "3m05s");
-  CHECK(FormatDuration(2 * 3600000 + 13 * 60000) == "2h13m");
-  CHECK(FormatDuration(-5) == "0ms");
 }
 
 }  // namespace

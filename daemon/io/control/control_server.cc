@@ -13,8 +13,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/errno_text.h"
+#include "common/fs.h"
+#include "common/units.h"
 #include "daemon/io/log/log_text.h"
-#include "protocol/duration.h"
 #include "protocol/reply.h"
 #include "protocol/request.h"
 
@@ -78,38 +80,16 @@ std::string Quote(std::string_view s) {
 
 std::string NoChild(std::string_view path) { return "no child " + Quote(path); }
 
-std::string Errno(int err) { return std::strerror(err); }
-
-// mkdir -p; components created 0750.
-std::optional<std::string> MakeParents(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos || slash == 0) return std::nullopt;
-  std::string dir = path.substr(0, slash);
-  struct stat st;
-  if (stat(dir.c_str(), &st) == 0) {
-    if (!S_ISDIR(st.st_mode)) return dir + " is not a directory";
-    return std::nullopt;
-  }
-  for (std::size_t pos = 1; pos <= dir.size(); ++pos) {
-    if (pos != dir.size() && dir[pos] != '/') continue;
-    std::string part = dir.substr(0, pos);
-    if (mkdir(part.c_str(), 0750) != 0 && errno != EEXIST) {
-      return "cannot create " + part + ": " + Errno(errno);
-    }
-  }
-  return std::nullopt;
-}
-
 // For an existing socket file: nullopt when it is stale (and was removed).
 std::optional<std::string> RemoveStale(const std::string& path) {
   struct stat st;
   if (lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return std::nullopt;
-    return "cannot stat " + path + ": " + Errno(errno);
+    return "cannot stat " + path + ": " + common::ErrnoText(errno);
   }
   if (!S_ISSOCK(st.st_mode)) return path + " exists and is not a socket; refusing to replace it";
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return "socket: " + Errno(errno);
+  if (fd < 0) return "socket: " + common::ErrnoText(errno);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
@@ -119,9 +99,11 @@ std::optional<std::string> RemoveStale(const std::string& path) {
   if (rc == 0 || err == EAGAIN || err == EINPROGRESS) {
     return "another supd is running: " + path + " accepts connections";
   }
-  if (err != ECONNREFUSED) return "cannot check the existing socket " + path + ": " + Errno(err);
+  if (err != ECONNREFUSED) {
+    return "cannot check the existing socket " + path + ": " + common::ErrnoText(err);
+  }
   if (unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return "cannot remove the stale socket " + path + ": " + Errno(errno);
+    return "cannot remove the stale socket " + path + ": " + common::ErrnoText(errno);
   }
   return std::nullopt;
 }
@@ -169,7 +151,9 @@ std::optional<std::string> ControlServer::Start() {
     return "control socket path too long (" + std::to_string(path.size()) +
            " bytes, at most 107): " + path;
   }
-  if (auto err = MakeParents(path)) return err;
+  if (auto slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
+    if (auto err = common::MakeDirs(path.substr(0, slash))) return err;
+  }
   if (auto err = RemoveStale(path)) return err;
   int rc = listener_.Init([&](uv_pipe_t* p) { return uv_pipe_init(loop_, p, 0); }, this);
   if (rc < 0) return std::string("uv_pipe_init: ") + uv_strerror(rc);
@@ -182,9 +166,11 @@ std::optional<std::string> ControlServer::Start() {
   if (struct stat st; lstat(path.c_str(), &st) == 0) bound_inode_ = st.st_ino;
   // No client can connect before uv_listen, so mode and group are set in time.
   std::optional<std::string> err;
-  if (chmod(path.c_str(), options_.mode) != 0) err = "chmod " + path + ": " + Errno(errno);
+  if (chmod(path.c_str(), options_.mode) != 0) {
+    err = "chmod " + path + ": " + common::ErrnoText(errno);
+  }
   if (!err && options_.gid && chown(path.c_str(), static_cast<uid_t>(-1), *options_.gid) != 0) {
-    err = "chown " + path + ": " + Errno(errno);
+    err = "chown " + path + ": " + common::ErrnoText(errno);
   }
   if (!err) {
     rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_.get()), 4096, OnConnection);
@@ -520,7 +506,7 @@ void ControlServer::OnWaitTimer(uv_timer_t* timer) {
   std::string is = st ? protocol::StateName(st->state) : "gone";
   self->Send(*c, protocol::ErrorLine(
                      ErrorCode::kTimeout,
-                     "timed out after " + protocol::FormatDuration(c->wait_timeout) +
+                     "timed out after " + common::FormatDurationCompact(c->wait_timeout) +
                          " waiting for " + Quote(c->wait_path) + " to be " + c->wait_state +
                          " (it is " + is + ")"));
   self->EndWait(*c);

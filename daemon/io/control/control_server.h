@@ -1,5 +1,5 @@
 // The control socket: a Unix stream socket on the daemon's loop, one JSON request per
-// line in, one JSON reply per line out (SPEC §3), served through DaemonApi.
+// line in, one JSON reply per line out (README, "Control protocol"), served through DaemonApi.
 #pragma once
 
 #include <uv.h>

@@ -7,7 +7,7 @@
 #include <chrono>
 
 #include "daemon/io/log/log_text.h"
-#include "daemon/io/sys.h"
+#include "common/errno_text.h"
 
 namespace supd::io::log {
 namespace {
@@ -43,7 +43,7 @@ ChildCapture::~ChildCapture() {
 std::optional<std::string> ChildCapture::MakePipe(Stream& s, bool big) {
   if (s.rfd >= 0) return std::nullopt;
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return "log pipe: " + ErrnoText(errno);
+  if (pipe2(fds, O_CLOEXEC) != 0) return "log pipe: " + common::ErrnoText(errno);
   // Only our read end is non-blocking: the child's stdout stays an ordinary blocking pipe.
   fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
   if (big) fcntl(fds[0], F_SETPIPE_SZ, kBigPipe);  // best effort (pipe-max-size, quotas)
@@ -181,7 +181,7 @@ void ChildCapture::FlushDests() {
     if (result == FdWriter::Result::kFailed) {
       dropped_ += out_buf_.size() - queued_now;
       SetError("cannot write to supd's stdout: " +
-               ErrnoText(host_.stdout_writer().error()) + "; lines are dropped");
+               common::ErrnoText(host_.stdout_writer().error()) + "; lines are dropped");
     }
     queued_ += queued_now;
     out_buf_.clear();
@@ -234,8 +234,8 @@ void ChildCapture::OnStdoutDrained(std::size_t bytes, bool lost) {
   queued_ = bytes > queued_ ? 0 : queued_ - bytes;
   if (lost) {
     dropped_ += bytes;
-    SetError("cannot write to supd's stdout: " + ErrnoText(host_.stdout_writer().error()) +
-             "; lines are dropped");
+    SetError("cannot write to supd's stdout: " +
+             common::ErrnoText(host_.stdout_writer().error()) + "; lines are dropped");
   }
   if (paused_ && queued_ <= kLowWater) Resume();
 }

@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 
-#include "daemon/io/sys.h"
+#include "common/errno_text.h"
 
 namespace supd::io::log {
 
@@ -21,7 +21,7 @@ std::optional<std::string> RotatingFile::Open() {
   if (fd_ >= 0) return std::nullopt;
   // O_NONBLOCK: a FIFO given as a log file must not stall the loop (a full one is an error).
   int fd = open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0640);
-  if (fd < 0) return "cannot open " + path_ + ": " + ErrnoText(errno);
+  if (fd < 0) return "cannot open " + path_ + ": " + common::ErrnoText(errno);
   struct stat st;
   size_ = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size) : 0;
   fd_ = fd;
@@ -72,7 +72,7 @@ std::optional<std::string> RotatingFile::WriteAll(std::string_view data, std::ui
       // Reopened at the next flush: a full disk or a removed mount may come back.
       close(fd_);
       fd_ = -1;
-      return "cannot write " + path_ + ": " + ErrnoText(err);
+      return "cannot write " + path_ + ": " + common::ErrnoText(err);
     }
     size_ += static_cast<std::uint64_t>(n);
     data.remove_prefix(static_cast<std::size_t>(n));
@@ -92,7 +92,7 @@ std::optional<std::string> RotatingFile::Rotate() {
       rename(from.c_str(), to.c_str());  // ENOENT: fewer rotations so far
     }
     if (rename(path_.c_str(), (path_ + ".1").c_str()) != 0 && errno != ENOENT) {
-      return "cannot rotate " + path_ + ": " + ErrnoText(errno);
+      return "cannot rotate " + path_ + ": " + common::ErrnoText(errno);
     }
   }
   size_ = 0;

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <sstream>
 
+#include "common/errno_text.h"
 #include "daemon/io/sys.h"
 
 namespace supd::io {
@@ -118,7 +119,7 @@ void CgroupRoot::Setup() {
   for (int n = 1; mkdir(dir.c_str(), 0755) != 0; ++n) {
     if (errno != EEXIST || n > 1000) {
       reason_ = "cgroup v2 hierarchy at " + mount + own + " is not writable (mkdir " + dir +
-                ": " + ErrnoText(errno) + ")";
+                ": " + common::ErrnoText(errno) + ")";
       return;
     }
     dir = prefix + "." + std::to_string(n);
@@ -147,7 +148,7 @@ std::optional<std::string> CgroupRoot::Create(const std::string& child_path,
   if (name.empty() || name[0] == '.') name = "child" + name;
   std::string dir = base_ + "/" + name + "-" + std::to_string(run);
   if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    *error = "cgroup mkdir " + dir + ": " + ErrnoText(errno);
+    *error = "cgroup mkdir " + dir + ": " + common::ErrnoText(errno);
     return std::nullopt;
   }
   return dir;

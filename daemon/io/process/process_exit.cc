@@ -105,7 +105,8 @@ void ProcessManager::Impl::OnMainReaped(Run& r, core::ExitStatus status) {
     return;
   }
   if (!r.stop_requested && !r.leftover_stop) {
-    // SPEC §2 leftovers: the main process exited by itself; stop the rest first.
+    // Leftovers (README, "How supd behaves"): the main process exited by itself; stop the
+    // rest first.
     r.leftover_stop = true;
     Log(Name(r) + " exited; stopping what is left of its " +
         (r.scope == Scope::kCgroup ? "cgroup" : "process group"));

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/errno_text.h"
 #include "daemon/io/process/process_manager_impl.h"
 #include "daemon/io/process/spawn_plan.h"
 #include "daemon/io/sys.h"
@@ -110,7 +111,7 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
   }
   if (run->scope == Scope::kCgroup) {
     int procs = open((run->cgroup + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
-    if (procs < 0) return fail("spawn failed: open cgroup.procs: " + ErrnoText(errno));
+    if (procs < 0) return fail("spawn failed: open cgroup.procs: " + common::ErrnoText(errno));
     fds.fds.push_back(procs);
     plan.cgroup_procs_fd = procs;
   }
@@ -173,7 +174,7 @@ std::optional<std::string> ProcessManager::Init() {
   }
   if (auto err = m.spawner.Init()) return err;
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
-    return "prctl(PR_SET_CHILD_SUBREAPER): " + ErrnoText(errno);
+    return "prctl(PR_SET_CHILD_SUBREAPER): " + common::ErrnoText(errno);
   }
   m.cgroups.Setup();
   if (!m.cgroups.Available()) {

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 
+#include "common/errno_text.h"
 #include "daemon/io/sys.h"
 
 extern char** environ;
@@ -65,7 +66,7 @@ std::optional<std::string> OutputFd(const core::OutputSpec& out, int inherit_fd,
       std::string path = out.file;
       if (!path.empty() && path[0] != '/' && !log_dir.empty()) path = log_dir + "/" + path;
       int f = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-      if (f < 0) return "open failed: " + path + ": " + ErrnoText(errno);
+      if (f < 0) return "open failed: " + path + ": " + common::ErrnoText(errno);
       fds->fds.push_back(f);
       *fd = f;
       return std::nullopt;
@@ -130,7 +131,7 @@ std::optional<std::string> BuildPlan(const core::WorkerSpec& spec, const std::st
   }
   int err = 0;
   plan->exe = ResolveExecutable(spec.command[0], path_env, &err);
-  if (err != 0) return "exec failed: " + spec.command[0] + ": " + ErrnoText(err);
+  if (err != 0) return "exec failed: " + spec.command[0] + ": " + common::ErrnoText(err);
   plan->argv = spec.command;
   plan->cwd = spec.cwd;
   if (spec.umask) plan->umask = static_cast<mode_t>(*spec.umask);

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/errno_text.h"
 #include "daemon/io/process/clone3.h"
 #include "daemon/io/sys.h"
 
@@ -184,21 +185,21 @@ std::optional<std::string> Spawner::Init() {
   for (int fd = 0; fd < 3; ++fd) {
     if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
       int n = open("/dev/null", O_RDWR);  // lands on `fd`, the lowest free; no CLOEXEC
-      if (n < 0) return "open /dev/null: " + ErrnoText(errno);
+      if (n < 0) return "open /dev/null: " + common::ErrnoText(errno);
     }
   }
   dev_null_ = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (dev_null_ < 0) return "open /dev/null: " + ErrnoText(errno);
+  if (dev_null_ < 0) return "open /dev/null: " + common::ErrnoText(errno);
   for (int& fd : staged_) {
     fd = fcntl(dev_null_, F_DUPFD_CLOEXEC, 3);
-    if (fd < 0) return "reserve staging fds: " + ErrnoText(errno);
+    if (fd < 0) return "reserve staging fds: " + common::ErrnoText(errno);
   }
   stack_size_ = 256 * 1024;
   stack_ = mmap(nullptr, stack_size_, PROT_READ | PROT_WRITE,
                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack_ == MAP_FAILED) {
     stack_ = nullptr;
-    return "mmap spawn stack: " + ErrnoText(errno);
+    return "mmap spawn stack: " + common::ErrnoText(errno);
   }
   return std::nullopt;
 }
@@ -224,7 +225,7 @@ SpawnResult Spawner::Spawn(const SpawnPlan& plan) {
   for (int i = 0; i < 4; ++i) {
     int src = sources[i] >= 0 ? sources[i] : dev_null_;
     if (dup3(src, staged_[i], O_CLOEXEC) < 0) {
-      result.error = std::string("spawn failed: stage fd: ") + ErrnoText(errno);
+      result.error = std::string("spawn failed: stage fd: ") + common::ErrnoText(errno);
       return result;
     }
     first_unstaged = std::max(first_unstaged, static_cast<unsigned>(staged_[i]) + 1);
@@ -294,7 +295,7 @@ SpawnResult Spawner::Spawn(const SpawnPlan& plan) {
 
   if (pid < 0) {
     result.error = std::string(cgroup_error ? "cgroup join failed: " : "fork failed: ") +
-                   ErrnoText(clone_errno);
+                   common::ErrnoText(clone_errno);
     return result;
   }
   if (ctx.stage != kNone) {
@@ -308,7 +309,7 @@ SpawnResult Spawner::Spawn(const SpawnPlan& plan) {
     result.error = std::string(StageName(ctx.stage)) + " failed: ";
     if (ctx.stage == kExec) result.error += plan.exe + ": ";
     if (ctx.stage == kChdir) result.error += plan.cwd + ": ";
-    result.error += ErrnoText(ctx.err);
+    result.error += common::ErrnoText(ctx.err);
     return result;
   }
   result.pid = pid;

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/errno_text.h"
+#include "common/fs.h"
 #include "daemon/io/process/cgroup.h"
 #include "daemon/io/sys.h"
 
@@ -24,19 +26,6 @@ std::string RecordLine(const RunRecord& r) {
          std::to_string(r.start_time) + " " + r.cgroup + "\n";
 }
 
-int MkdirAll(const std::string& dir, mode_t mode) {
-  if (dir.empty()) return -ENOENT;
-  struct stat st;
-  if (stat(dir.c_str(), &st) == 0) return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-  auto slash = dir.find_last_of('/');
-  if (slash != std::string::npos && slash > 0) {
-    int rc = MkdirAll(dir.substr(0, slash), mode);
-    if (rc != 0) return rc;
-  }
-  if (mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) return -errno;
-  return 0;
-}
-
 }  // namespace
 
 StateFile::~StateFile() {
@@ -44,13 +33,11 @@ StateFile::~StateFile() {
 }
 
 std::optional<std::string> StateFile::Open(const std::string& dir) {
-  if (int rc = MkdirAll(dir, 0750); rc != 0) {
-    return "state dir " + dir + ": " + ErrnoText(-rc);
-  }
+  if (auto error = common::MakeDirs(dir)) return "state dir: " + *error;
   path_ = FileIn(dir);
   if (fd_ >= 0) close(fd_);
   fd_ = open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd_ < 0) return "state file " + path_ + ": " + ErrnoText(errno);
+  if (fd_ < 0) return "state file " + path_ + ": " + common::ErrnoText(errno);
   return std::nullopt;
 }
 
@@ -75,18 +62,11 @@ void StateFile::Compact() {
   if (fd_ < 0) return;
   std::string text;
   for (const auto& [pid, r] : live_) text += RecordLine(r);
-  std::string tmp = path_ + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return;
-  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  close(fd);
-  if (!ok || rename(tmp.c_str(), path_.c_str()) != 0) {
-    unlink(tmp.c_str());
-    return;
-  }
+  bool compacted = !common::WriteFileAtomic(path_, text);
+  // Reopen even on failure: an error after the rename leaves our fd on the replaced file.
   close(fd_);
   fd_ = open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  dead_lines_ = 0;
+  if (compacted) dead_lines_ = 0;
 }
 
 std::map<pid_t, RunRecord> StateFile::Parse(const std::string& text) {

@@ -1,4 +1,4 @@
-// Readiness per `ready` kind (SPEC §1): exec, after, notify_fd here; sd_notify in
+// Readiness per `ready` kind (README, "Readiness"): exec, after, notify_fd here; sd_notify in
 // readiness/sd_notify_ready.cc, command probes in readiness/probe.cc. Each reports ChildReady once, only
 // while the main process lives; the core owns start_timeout.
 #include <fcntl.h>
@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/errno_text.h"
 #include "daemon/io/process/process_manager_impl.h"
 #include "daemon/io/sys.h"
 
@@ -45,7 +46,7 @@ std::optional<std::string> ProcessManager::Impl::PrepareReadiness(Run& r, SpawnP
   switch (spec.ready.kind) {
     case core::ReadySpec::Kind::kNotifyFd: {
       int p[2];
-      if (pipe2(p, O_CLOEXEC) != 0) return "spawn failed: pipe: " + ErrnoText(errno);
+      if (pipe2(p, O_CLOEXEC) != 0) return "spawn failed: pipe: " + common::ErrnoText(errno);
       fds->fds.push_back(p[1]);  // our copy of the write end closes after the spawn
       r.notify_fd = p[0];
       fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
@@ -74,6 +75,9 @@ void ProcessManager::Impl::StartReadiness(Run& r) {
     case core::ReadySpec::Kind::kAfter: {
       int rc = r.ready_timer.Init([&](uv_timer_t* t) { return uv_timer_init(loop, t); }, &r);
       if (rc < 0) break;
+      // D counts from now, not from the loop's cached time (which may be long past after
+      // a burst of spawns): otherwise "ready" could come before D.
+      uv_update_time(loop);
       uv_timer_start(
           r.ready_timer.get(),
           [](uv_timer_t* t) {

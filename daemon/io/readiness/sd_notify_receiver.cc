@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/errno_text.h"
 #include "daemon/io/sys.h"
 
 namespace supd::io {
@@ -63,14 +64,14 @@ std::optional<std::string> SdNotifyReceiver::Open(const std::string& tag) {
   addr.sun_path[0] = '\0';
   std::memcpy(addr.sun_path + 1, name.data(), name.size());
   int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return "sd_notify socket: " + ErrnoText(errno);
+  if (fd < 0) return "sd_notify socket: " + common::ErrnoText(errno);
   int one = 1;
   socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
   if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0 ||
       ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
     int err = errno;
     ::close(fd);
-    return "sd_notify socket: " + ErrnoText(err);
+    return "sd_notify socket: " + common::ErrnoText(err);
   }
   fd_ = fd;
   env_value_ = "@" + name;

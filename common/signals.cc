@@ -1,9 +1,9 @@
-#include "config/signals.h"
+#include "common/signals.h"
 
 #include <cctype>
 #include <csignal>
 
-namespace supd::config {
+namespace supd::common {
 namespace {
 
 struct NamedSignal {
@@ -63,6 +63,22 @@ std::optional<int> SignalFromName(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<int> ParseSignal(std::string_view text) {
+  // "SIG32" is how SignalName renders numbers without a name: accept it back.
+  if (text.size() > 3 && (text.substr(0, 3) == "SIG" || text.substr(0, 3) == "sig") &&
+      text.find_first_not_of("0123456789", 3) == std::string_view::npos) {
+    text.remove_prefix(3);
+  }
+  if (!text.empty() && text.size() <= 2 &&
+      text.find_first_not_of("0123456789") == std::string_view::npos) {
+    int n = 0;
+    for (char c : text) n = n * 10 + (c - '0');
+    if (n >= 1 && n <= 64) return n;
+    return std::nullopt;
+  }
+  return SignalFromName(text);
+}
+
 std::string SignalName(int signal) {
   for (const NamedSignal& s : kSignals) {
     if (s.number == signal) return "SIG" + std::string(s.name);
@@ -73,4 +89,4 @@ std::string SignalName(int signal) {
   return "SIG" + std::to_string(signal);
 }
 
-}  // namespace supd::config
+}  // namespace supd::common
