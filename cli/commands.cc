@@ -183,31 +183,6 @@ int StartChild(const Globals& g, const std::string& sup, const std::optional<std
   return kExitOk;
 }
 
-namespace {
-
-// A verb whose reply is just ok/error.
-int Simple(const Globals& g, const json& req, const std::string& ok_text) {
-  Session s(g);
-  std::string raw;
-  auto reply = s.Call(req, s.DefaultDeadline(), &raw);
-  if (!reply) return s.failure_code();
-  if (g.json) OutLine(raw);
-  if (!reply->ok) {
-    s.PrintError(*reply);
-    return kExitFailed;
-  }
-  if (!g.json && !ok_text.empty()) OutLine(ok_text);
-  return kExitOk;
-}
-
-}  // namespace
-
-int Reload(const Globals& g, bool dry_run) {
-  json req = {{"cmd", "reload"}};
-  if (dry_run) req["dry_run"] = true;
-  return Simple(g, req, dry_run ? "the config is valid" : "reloaded");
-}
-
 int Shutdown(const Globals& g) {
   Session s(g);
   s.set_eof_expected(true);
@@ -331,7 +306,8 @@ int Wait(const Globals& g, const std::string& path, const std::string& state,
 namespace {
 
 void FindUnhealthy(const NodeView& n, int* healthy, std::vector<std::string>* bad) {
-  if (!n.supervisor && n.restart == "permanent") {
+  // A child held down by `autostart: false` is not meant to run until an operator says so.
+  if (!n.supervisor && n.restart == "permanent" && !(n.autostart_off && n.state == "stopped")) {
     if (n.state == "running" && n.ready) {
       ++*healthy;
     } else {

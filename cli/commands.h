@@ -36,7 +36,9 @@ int Operate(const Globals& g, const std::string& cmd, const std::vector<std::str
 int Signal(const Globals& g, const std::string& sig, const std::vector<std::string>& paths);
 int StartChild(const Globals& g, const std::string& sup, const std::optional<std::string>& id,
                const std::vector<std::string>& args);
-int Reload(const Globals& g, bool dry_run);
+/// Prints the plan (`+ added`, `- removed`, `~ restart (...)`, `= policy (...)`) and a
+/// summary line; an invalid config prints every error and exits 1 (cli/reload.cc).
+int Reload(const Globals& g, bool dry_run, bool restart_instances);
 int Shutdown(const Globals& g);
 int Log(const Globals& g, const std::string& path, int lines, bool follow);
 int Events(const Globals& g, bool follow);

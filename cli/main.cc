@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   std::string path, sig, state, file, id_text;
   std::optional<std::string> id;
   std::vector<std::string> args;
-  bool dry_run = false, follow = false;
+  bool dry_run = false, follow = false, restart_instances = false;
   int lines = 10;
   std::optional<supd::core::Millis> wait_timeout;
 
@@ -100,6 +100,8 @@ int main(int argc, char** argv) {
   auto* reload = Verb(app, "reload", "Re-read the config and apply the difference",
                       "supctl reload --dry-run");
   reload->add_flag("--dry-run", dry_run, "Only validate and show what would change");
+  reload->add_flag("--restart-instances", restart_instances,
+                   "A changed simple_one_for_one template also restarts running instances");
   auto* shutdown = Verb(app, "shutdown", "Stop the whole tree and make supd exit",
                         "supctl shutdown");
   auto* log = Verb(app, "log", "Show a worker's recent output (a supervisor: all its workers')", "supctl log -f -n 100 web");
@@ -159,7 +161,7 @@ int main(int argc, char** argv) {
   if (*restart) return Operate(g, "restart", paths);
   if (*signal) return Signal(g, sig, paths);
   if (*start_child) return StartChild(g, path, id, args);
-  if (*reload) return Reload(g, dry_run);
+  if (*reload) return Reload(g, dry_run, restart_instances);
   if (*shutdown) return Shutdown(g);
   if (*log) return Log(g, path, lines, follow);
   if (*events) return Events(g, follow);

@@ -64,7 +64,9 @@ void Collect(const NodeView& n, int depth, double now, std::vector<Row>* rows) {
   Row r;
   r.cells[0] = std::string(2 * depth, ' ') + DisplayPath(n.path);
   r.state = n.state;
-  r.cells[1] = n.state + (n.operator_stopped ? " (operator)" : "");
+  r.cells[1] = n.state + (n.operator_stopped ? " (operator)"
+                          : n.autostart_off && n.state == "stopped" ? " (autostart off)"
+                                                                     : "");
   r.cells[2] = Pid(n);
   r.cells[3] = Uptime(n, now);
   r.cells[4] = ReadyIn(n);
@@ -176,6 +178,7 @@ std::string TreeView(const NodeView& root, double now, bool color) {
     if (n->restarts) line += "  restarts " + std::to_string(n->restarts);
     if (n->last_exit) line += "  last " + FormatExit(n->last_exit);
     if (n->operator_stopped) line += "  (stopped by operator)";
+    if (n->autostart_off && !n->operator_stopped) line += "  (autostart off)";
     if (!n->status_text.empty()) line += "  \"" + n->status_text + "\"";
     out += line;
     out += '\n';

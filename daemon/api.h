@@ -12,6 +12,7 @@
 
 #include "daemon/core/commands.h"
 #include "daemon/core/tree.h"
+#include "protocol/reload.h"
 
 namespace supd {
 
@@ -68,6 +69,23 @@ class DaemonApi {
   virtual std::optional<LogState> LogStateOf(std::string_view path) const {
     (void)path;
     return std::nullopt;
+  }
+
+  /// What `reload` asks for.
+  struct ReloadOptions {
+    bool dry_run = false;            ///< only validate and plan
+    bool restart_instances = false;  ///< a changed template restarts running instances
+  };
+  /// Re-reads the config file and applies the difference (SPEC §2 "Reload"). `done` is
+  /// called exactly once: at once for an invalid config or a dry run, else when
+  /// everything is applied. Reloads are carried out one after another.
+  virtual void Reload(ReloadOptions options,
+                      std::function<void(const protocol::ReloadOutcome&)> done) {
+    (void)options;
+    protocol::ReloadOutcome outcome;
+    outcome.error = core::ErrorCode::kBadRequest;
+    outcome.message = "reload: not available yet";
+    done(outcome);
   }
 
   /// Version string, e.g. "0.1.0".

@@ -20,8 +20,10 @@
 #include "common/fs.h"
 #include "common/paths.h"
 #include "daemon/executor.h"
+#include "daemon/spec_check.h"
 #include "daemon/io/control/control_server.h"
 #include "daemon/io/core_timers.h"
+#include "daemon/io/http/http_server.h"
 #include "daemon/io/log/log_hub.h"
 #include "daemon/io/process/process_manager.h"
 #include "daemon/io/notify_systemd.h"
@@ -44,20 +46,16 @@ void MarkInheritedFdsCloexec() {
   ::closedir(dir);
 }
 
-/// Every worker whose kill_mode the process layer cannot honour, with its path.
-void CheckWorkers(const core::ChildSpec& node, const std::string& path,
-                  const io::ProcessManager& processes, std::vector<std::string>* errors) {
-  if (node.worker) {
-    if (auto err = processes.CheckSpec(*node.worker)) errors->push_back(path + ": " + *err);
+/// The outcome of a reload asked by SIGHUP, in the daemon's log (what `supctl reload`
+/// would print).
+void LogReload(Logger& log, const protocol::ReloadOutcome& outcome) {
+  for (const auto& e : outcome.errors) log.Error("reload: " + e.ToString());
+  if (outcome.error != core::ErrorCode::kNone) {
+    log.Error("reload: " + outcome.message);
     return;
   }
-  if (!node.supervisor) return;
-  if (node.supervisor->child_template) {
-    CheckWorkers(*node.supervisor->child_template, path.empty() ? "template" : path + "/template",
-                 processes, errors);
-  }
-  for (const auto& child : node.supervisor->children) {
-    CheckWorkers(child, path.empty() ? child.id : path + "/" + child.id, processes, errors);
+  for (const auto& line : protocol::PlanLines(protocol::ReloadToJson(outcome)["plan"])) {
+    log.Info("reload: " + line);
   }
 }
 
@@ -108,6 +106,7 @@ class Daemon {
   bool CheckWorkerSpecs();
   bool BuildExecutor();
   bool StartControlSocket();
+  bool StartHttp();
   bool WatchOwnSignals();
   void StartTree();
   void OnTreeReady();
@@ -127,6 +126,7 @@ class Daemon {
   std::unique_ptr<io::CoreTimers> timers_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<io::ControlServer> control_;
+  std::unique_ptr<io::http::HttpServer> http_;  ///< daemon.http, when configured
   std::vector<std::unique_ptr<SignalWatch>> signals_;
   int exit_code_ = 0;
   bool stopping_ = false;
@@ -137,7 +137,7 @@ int Daemon::Run() {
   MarkInheritedFdsCloexec();
   if (!PrepareStateDir() || !OpenLoop()) return 1;
   if (StartProcessLayer() && CheckWorkerSpecs() && BuildExecutor() && StartControlSocket() &&
-      WatchOwnSignals()) {
+      StartHttp() && WatchOwnSignals()) {
     // Only now: the socket check above proved that no other supd runs on this state dir,
     // so what its state file records is a dead instance's, not a live one's tree.
     processes_->KillLeftoversOfPreviousInstance();
@@ -161,6 +161,7 @@ bool Daemon::PrepareStateDir() {
     log_.Error(*error + " (set daemon.state_dir to a writable directory)");
     return false;
   }
+  if (config_.daemon.log_dir.empty()) return true;
   if (auto error = common::MakeDirs(config_.daemon.log_dir)) {
     log_.Error(*error + " (set daemon.log_dir to a writable directory)");
     return false;
@@ -224,6 +225,27 @@ bool Daemon::StartControlSocket() {
     log_.Error(*err);
     return false;
   }
+  executor_->OnReloaded([this](const core::DaemonSpec& daemon) {
+    if (auto err = control_->SetAccess(daemon.socket_mode, daemon.socket_gid)) {
+      log_.Warn("reload: " + *err);
+    }
+  });
+  return true;
+}
+
+bool Daemon::StartHttp() {
+  if (!config_.daemon.http) return true;
+  io::http::HttpServerOptions options;
+  options.spec = *config_.daemon.http;
+  options.unix_mode = config_.daemon.socket_mode;
+  options.unix_gid = config_.daemon.socket_gid;
+  options.control_requests = [this] { return control_->RequestCounts(); };
+  http_ = std::make_unique<io::http::HttpServer>(&loop_, std::move(options), *executor_);
+  if (auto err = http_->Start()) {
+    log_.Error(*err);
+    return false;
+  }
+  log_.Info("http: serving /metrics, /status.json, /events and / on " + http_->address());
   return true;
 }
 
@@ -231,7 +253,8 @@ bool Daemon::WatchOwnSignals() {
   signals_.push_back(std::make_unique<SignalWatch>([this] { RequestStop("SIGTERM"); }));
   signals_.push_back(std::make_unique<SignalWatch>([this] { RequestStop("SIGINT"); }));
   signals_.push_back(std::make_unique<SignalWatch>([this] {
-    log_.Warn("SIGHUP: reload is not available in this version yet; nothing changed");
+    log_.Info("SIGHUP: reloading " + config_.path);
+    executor_->Reload({}, [this](const protocol::ReloadOutcome& o) { LogReload(log_, o); });
   }));
   signals_.push_back(std::make_unique<SignalWatch>([this] {
     log_.Info("SIGUSR1: reopening log files");
@@ -293,6 +316,7 @@ void Daemon::RequestStop(const char* why) {
 void Daemon::CloseHandles() {
   for (auto& s : signals_) s->Close();
   if (control_) control_->Close();
+  if (http_) http_->Close();
   if (timers_) timers_->Close();
   if (processes_) processes_->Close();
   if (logs_) logs_->Close();
@@ -301,6 +325,7 @@ void Daemon::CloseHandles() {
 void Daemon::CloseLoop() {
   // In reverse order of construction; their handles' close callbacks run below.
   signals_.clear();
+  http_.reset();  // reads control_'s counters
   control_.reset();
   executor_.reset();
   timers_.reset();

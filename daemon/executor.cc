@@ -1,19 +1,9 @@
 #include "daemon/executor.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <uv.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
 
-#include "common/fs.h"
 
 namespace supd {
 
@@ -33,7 +23,8 @@ Executor::Executor(core::Config config, ExecutorIo io, Logger& log, std::string 
       log_(log),
       state_dir_(std::move(state_dir)),
       on_tree_stopped_(std::move(on_tree_stopped)),
-      tree_(config_.root, core::TreeOptions{config_.daemon.on_root_give_up, {}}) {
+      tree_(config_.root, core::TreeOptions{config_.daemon.on_root_give_up, {}}),
+      wanted_(state_dir_, config_.path) {
   mono_epoch_ = io_.now();
   unix_epoch_ = WallNow();
 }
@@ -42,24 +33,16 @@ Executor::~Executor() { Close(); }
 
 void Executor::Close() { io_.timers->Close(); }
 
-std::string Executor::WantedStatePath() const { return state_dir_ + "/wanted.json"; }
-
 void Executor::Start() {
-  // An operator's stop survives a restart of supd (README, "How supd behaves").
-  std::ifstream in(WantedStatePath());
-  if (in) {
-    auto doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_object() && doc.contains("operator_stopped") &&
-        doc["operator_stopped"].is_array()) {
-      for (const auto& p : doc["operator_stopped"]) {
-        if (p.is_string()) persisted_stops_.push_back(p.get<std::string>());
-      }
-      tree_.RestoreOperatorStopped(persisted_stops_);
-      for (const auto& p : persisted_stops_) {
-        log_.Info("\"" + p + "\" stays stopped: an operator stopped it (supctl start it)");
-      }
+  // An operator's stop survives a restart of supd (README, "Changing the config").
+  io::WantedStateFile::Loaded wanted = wanted_.Load();
+  if (wanted.problem) log_.Warn("ignoring the wanted state " + *wanted.problem);
+  tree_.RestoreOperatorStopped(wanted.operator_stopped);
+  for (const auto& p : wanted.operator_stopped) {
+    if (tree_.Status(p)) {
+      log_.Info("\"" + p + "\" stays stopped: an operator stopped it (supctl start it)");
     } else {
-      log_.Warn("ignoring unreadable " + WantedStatePath());
+      log_.Info("wanted state: \"" + p + "\" is no longer in the config; forgotten");
     }
   }
   dispatching_ = true;
@@ -204,14 +187,9 @@ void Executor::OnLifecycle(const core::Lifecycle& event) {
 }
 
 void Executor::PersistOperatorStops() {
-  std::vector<std::string> stops = tree_.OperatorStopped();
-  if (stops == persisted_stops_) return;
-  nlohmann::json doc = {{"operator_stopped", stops}};
-  if (auto error = common::WriteFileAtomic(WantedStatePath(), doc.dump() + "\n")) {
+  if (auto error = wanted_.Save(tree_.OperatorStopped())) {
     log_.Warn("cannot save the wanted state: " + *error +
               " (operator stops will not survive a restart of supd)");
-  } else {
-    persisted_stops_ = std::move(stops);
   }
 }
 

@@ -14,6 +14,7 @@
 #include "daemon/core/tree.h"
 #include "daemon/daemon_log.h"
 #include "daemon/io/layers.h"
+#include "daemon/io/state/wanted_state.h"
 
 namespace supd::io::log {
 class LogHub;
@@ -71,6 +72,13 @@ class Executor : public DaemonApi {
   /// The output capture behind the log calls (none: they report nothing). Not owned.
   void SetLogHub(io::log::LogHub* hub) { logs_ = hub; }
 
+  void Reload(ReloadOptions options,
+              std::function<void(const protocol::ReloadOutcome&)> done) override;
+
+  /// Called after each applied reload with the new `daemon` section (for the keys that
+  /// io applies live: socket mode/group; the core takes on_root_give_up itself).
+  void OnReloaded(std::function<void(const core::DaemonSpec&)> cb) { on_reloaded_ = std::move(cb); }
+
  private:
   void Dispatch();
   void Carry(std::vector<core::Command> commands);
@@ -81,7 +89,10 @@ class Executor : public DaemonApi {
   void NotifyStateWatchers();
   void TrackEvent(const core::Event& event);
   void PersistOperatorStops();
-  std::string WantedStatePath() const;
+  // executor_reload.cc
+  void NextReload();
+  protocol::ReloadOutcome PlanReload(const ReloadOptions& options,
+                                     std::optional<core::Config>* next);
 
   core::Config config_;
   ExecutorIo io_;
@@ -114,7 +125,14 @@ class Executor : public DaemonApi {
   std::map<std::uint64_t, EventCallback> subscribers_;
   std::map<std::uint64_t, std::function<void()>> state_watchers_;
   std::uint64_t seen_generation_ = 0;  ///< core::Tree::Generation the watchers were told
-  std::vector<std::string> persisted_stops_;
+  io::WantedStateFile wanted_;
+  struct QueuedReload {
+    ReloadOptions options;
+    std::function<void(const protocol::ReloadOutcome&)> done;
+  };
+  std::deque<QueuedReload> reloads_;  ///< waiting for the one being applied
+  bool reloading_ = false;
+  std::function<void(const core::DaemonSpec&)> on_reloaded_;
   // Monotonic and wall clock taken together, to render `since` as unix time.
   core::Millis mono_epoch_ = 0;
   double unix_epoch_ = 0;

@@ -66,6 +66,7 @@ json NodeToJson(const core::NodeStatus& node, const NodeContext& ctx) {
   if (node.ready_after) j["ready_after_ms"] = *node.ready_after;
   if (!node.status_text.empty()) j["status_text"] = node.status_text;
   if (node.operator_stopped) j["operator_stopped"] = true;
+  if (node.autostart_off) j["autostart_off"] = true;
   if (node.dynamic) j["dynamic"] = true;
   if (node.supervisor) {
     json children = json::array();

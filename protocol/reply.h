@@ -31,7 +31,8 @@ const char* StateName(core::NodeState state);
 const char* RestartName(core::RestartType restart);
 
 /// NODE (README, "Control protocol") with the extras: restart, kill_mode (workers),
-/// ready_after_ms, status_text, operator_stopped, dynamic. `last_exit` is null before the first exit.
+/// ready_after_ms, status_text, operator_stopped, autostart_off, dynamic. `last_exit` is
+/// null before the first exit.
 nlohmann::json NodeToJson(const core::NodeStatus& node, const NodeContext& ctx);
 /// `{"event","path","kind","pid"?,"reason"?,"code"?,"signal"?,"time","detail"?}`.
 nlohmann::json LifecycleToJson(const core::Lifecycle& event, double unix_time);

@@ -26,7 +26,7 @@ const CmdInfo kCommands[] = {
     {Cmd::kRestart, "restart", {"path"}},
     {Cmd::kSignal, "signal", {"path", "signal"}},
     {Cmd::kStartChild, "start_child", {"path", "args", "id"}},
-    {Cmd::kReload, "reload", {"dry_run"}},
+    {Cmd::kReload, "reload", {"dry_run", "restart_instances"}},
     {Cmd::kShutdown, "shutdown", {}},
     {Cmd::kLog, "log", {"path", "lines", "follow"}},
     {Cmd::kEvents, "events", {"follow"}},
@@ -201,7 +201,10 @@ std::variant<Request, RequestError> Validate(const json& j) {
     case Cmd::kRestart: err = ReadPath(j, info->name, true, &r.path); break;
     case Cmd::kSignal: err = ReadSignal(j, &r); break;
     case Cmd::kStartChild: err = ReadArgs(j, &r); break;
-    case Cmd::kReload: err = ReadBool(j, "reload", "dry_run", &r.dry_run); break;
+    case Cmd::kReload:
+      err = ReadBool(j, "reload", "dry_run", &r.dry_run);
+      if (!err) err = ReadBool(j, "reload", "restart_instances", &r.restart_instances);
+      break;
     case Cmd::kLog: err = ReadLog(j, &r); break;
     case Cmd::kEvents: err = ReadBool(j, "events", "follow", &r.follow); break;
     case Cmd::kWait: err = ReadWait(j, &r); break;

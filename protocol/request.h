@@ -35,6 +35,7 @@ struct Request {
   bool follow = false;              ///< events, log
   int lines = kDefaultLogLines;     ///< log
   bool dry_run = false;             ///< reload
+  bool restart_instances = false;   ///< reload: restart simple_one_for_one instances too
   std::string state;                ///< wait: a state name ("ready" already mapped to "running")
   core::Millis timeout = kDefaultWaitTimeout;  ///< wait
 };

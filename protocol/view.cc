@@ -85,6 +85,7 @@ std::optional<NodeView> NodeFromJson(const json& j) {
     n.ready_after_ms = it->get<long long>();
   }
   n.operator_stopped = BoolOr(j, "operator_stopped", false);
+  n.autostart_off = BoolOr(j, "autostart_off", false);
   n.dynamic = BoolOr(j, "dynamic", false);
   n.log_error = StringOr(j, "log_error");
   if (auto it = j.find("log_dropped"); it != j.end() && it->is_number_unsigned()) {

@@ -42,6 +42,7 @@ struct NodeView {
   std::string status_text;
   std::optional<long long> ready_after_ms;  ///< spawn to ready, last start (when known)
   bool operator_stopped = false;
+  bool autostart_off = false;  ///< `autostart: false`, not started by an operator yet
   bool dynamic = false;
   std::string log_error;         ///< workers: the log destination failing ("" = fine)
   unsigned long long log_dropped = 0;  ///< workers: bytes of output dropped

@@ -125,6 +125,15 @@ struct SupervisorSpec {
 };
 
 /// The `daemon` section.
+/// `daemon.http`: where the read-only HTTP endpoints listen (README, Monitoring).
+struct HttpSpec {
+  std::string listen;          ///< as written: "127.0.0.1:9181", "[::1]:9181", "unix:/run/x"
+  std::string unix_path;       ///< set for "unix:PATH"; then host/port are unused
+  std::string host;            ///< an IPv4 or IPv6 literal (without brackets)
+  int port = 0;                ///< 0: any free port (the daemon logs the one it got)
+  bool allow_remote = false;   ///< a non-loopback host was explicitly allowed
+};
+
 struct DaemonSpec {
   enum class OnRootGiveUp { kExit, kStay };
   std::string socket;              ///< empty = the default for the running uid
@@ -138,6 +147,7 @@ struct DaemonSpec {
   /// (`PATH| line`) or one JSON object per line.
   enum class LogFormat { kText, kJson };
   LogFormat log_format = LogFormat::kText;
+  std::optional<HttpSpec> http;    ///< absent: no HTTP listener
 };
 
 /// A whole loaded config: the daemon section plus the root supervisor (id "").

@@ -2,11 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "daemon/core/child_spec.h"
 #include "daemon/core/exit_status.h"
 
 namespace supd::core {
@@ -55,8 +57,19 @@ struct OperatorRequest {
   int signo = 0;                   ///< kSignal
 };
 
+/// Apply a new config's tree (already validated): see Supervisor::Reload. Answered with
+/// a Reply once everything is applied, and one `reloaded` Lifecycle carrying `summary`.
+struct ReloadRequest {
+  RequestId request = 0;
+  std::shared_ptr<const ChildSpec> root;  ///< the new root supervisor (id "")
+  bool restart_instances = false;         ///< also restart simple_one_for_one instances
+  std::string summary;                    ///< the plan's counts, for the event's detail
+  /// The new `daemon.on_root_give_up` (the core decides the root's fate).
+  DaemonSpec::OnRootGiveUp on_root_give_up = DaemonSpec::OnRootGiveUp::kExit;
+};
+
 using Event = std::variant<ChildSpawned, ChildReady, SpawnFailed, ChildExited,
                            ChildStatusText, WatchdogExpired, TimerFired, OperatorRequest,
-                           OperatorSignalSent>;
+                           OperatorSignalSent, ReloadRequest>;
 
 }  // namespace supd::core

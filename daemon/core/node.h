@@ -34,6 +34,12 @@ enum class Phase {
   kDead,      ///< exit seen, its handling queued behind the supervisor's current work
 };
 
+/// A process exists, or an exit is still being handled.
+inline bool Live(Phase p) {
+  return p == Phase::kStarting || p == Phase::kRunning || p == Phase::kStopping ||
+         p == Phase::kKilling || p == Phase::kBackoff || p == Phase::kDead;
+}
+
 /// What a timer armed for a child is for.
 enum class TimerPurpose { kNone, kStartTimeout, kShutdown, kBackoff };
 
@@ -68,13 +74,16 @@ struct Child {
   std::optional<Millis> ready_after;
   std::string status_text;
   bool operator_stopped = false;
+  /// `autostart: false` and not started by an operator yet: a start of its supervisor or
+  /// a branch restart passes it by.
+  bool held = false;
   std::optional<Backoff> backoff;
 };
 
 /// A message from a nested supervisor to its parent, delivered after the current call
 /// chain has returned (so that a supervisor never re-enters its parent).
 struct Notice {
-  enum class Kind { kSupervisorReady, kSupervisorExited };
+  enum class Kind { kSupervisorReady, kSupervisorExited, kSupervisorReloaded };
   Kind kind;
   Child* child;  ///< the slot hosting the supervisor that sent it
 };

@@ -21,6 +21,11 @@ class RestartWindow {
   int Count() const { return static_cast<int>(restarts_.size()); }
   int intensity() const { return intensity_; }
   Millis period() const { return period_; }
+  /// New intensity and period (a reload); the restarts already recorded stay counted.
+  void Reconfigure(int intensity, Millis period) {
+    intensity_ = intensity;
+    period_ = period;
+  }
   /// Forgets every restart (a restarted supervisor gets a fresh history).
   void Clear() { restarts_.clear(); }
 

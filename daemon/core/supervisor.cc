@@ -47,6 +47,7 @@ Child& Supervisor::AddChild(const ChildSpec& spec, std::string id, bool dynamic,
   c->dynamic = dynamic;
   c->worker = std::move(worker);
   c->since = ctx_.now;
+  c->held = !dynamic && !spec.autostart;
   if (spec_->backoff) c->backoff.emplace(*spec_->backoff);
   Child& ref = *c;
   children_.push_back(std::move(c));
@@ -59,7 +60,8 @@ void Supervisor::RemoveChild(Child& c) {
   ctx_.CancelTimer(c);
   Flush(c);
   if (c.run != 0) ctx_.runs.erase(c.run);
-  by_id_.erase(c.spec.id);
+  // A reload may have given the id to a new slot already (a child turned into a supervisor).
+  if (auto it = by_id_.find(c.spec.id); it != by_id_.end() && it->second == &c) by_id_.erase(it);
   std::erase_if(children_, [&](const std::unique_ptr<Child>& p) { return p.get() == &c; });
 }
 
@@ -113,7 +115,7 @@ void Supervisor::Begin() {
   EmitLifecycle(Lifecycle::Kind::kStarted, self_);
   Task task(Task::Kind::kStartAll);
   for (const auto& c : children_)
-    if (!c->operator_stopped) task.steps.push_back({Step::Kind::kStart, c.get()});
+    if (!c->operator_stopped && !c->held) task.steps.push_back({Step::Kind::kStart, c.get()});
   RunTask(std::move(task));
 }
 
@@ -168,6 +170,15 @@ void Supervisor::Advance() {
       case Step::Kind::kStopGroup:
         wait = StopGroup();
         break;
+      case Step::Kind::kReplace:
+        ApplySpec(*step.child, task_->specs.at(step.child));
+        break;
+      case Step::Kind::kRemove:
+        RemoveChild(*step.child);
+        break;
+      case Step::Kind::kReloadChild:
+        wait = ReloadChild(*step.child);
+        break;
     }
     if (wait) {
       task_->waiting = true;
@@ -211,6 +222,9 @@ void Supervisor::FinishTask() {
     case Task::Kind::kExit:
       FinishExit();
       break;
+    case Task::Kind::kReload:
+      ctx_.inbox.push_back({Notice::Kind::kSupervisorReloaded, &self_});
+      break;
   }
   DrainQueue();
 }
@@ -251,6 +265,9 @@ void Supervisor::Process(Pending p) {
     }
     case Pending::Kind::kStop:
       if (state_ != State::kStopped) StartExitTask(ExitWhy::kStopped);
+      break;
+    case Pending::Kind::kReload:
+      StartReload(*p.spec, p.restart_instances);
       break;
   }
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,12 @@ class Supervisor {
   void OnWatchdog(Child& c);
   void OnTimer(Child& c, TimerPurpose purpose);
   void OnNotice(const Notice& notice);
+  /// Takes `spec` (this supervisor's new spec, same id) as a reload: policy at once,
+  /// removed children stopped (reverse start order) and removed, changed workers
+  /// restarted in place, added ones started in position, nested supervisors reloaded in
+  /// turn; never counted toward intensity. Queued behind the current work ("one thing at
+  /// a time"). Sends kSupervisorReloaded when everything is applied.
+  void Reload(std::shared_ptr<const ChildSpec> spec, bool restart_instances);
   /// An operator request about `target` (a child of this supervisor), or a start_child
   /// when `target` is null.
   void OnRequest(const OperatorRequest& request, Child* target);
@@ -63,12 +70,12 @@ class Supervisor {
 
  private:
   struct Step {
-    enum class Kind { kStart, kStop, kStopGroup };
+    enum class Kind { kStart, kStop, kStopGroup, kReplace, kRemove, kReloadChild };
     Kind kind;
     Child* child = nullptr;
   };
   struct Task {
-    enum class Kind { kStartAll, kRestart, kOperator, kExit };
+    enum class Kind { kStartAll, kRestart, kOperator, kExit, kReload };
     explicit Task(Kind k, std::deque<Step> s = {}) : kind(k), steps(std::move(s)) {}
     Kind kind;
     std::deque<Step> steps;
@@ -79,9 +86,11 @@ class Supervisor {
     Child* target = nullptr;
     bool failed = false;
     std::string failure;
+    std::map<Child*, ChildSpec> specs;  ///< kReload: the spec each kReplace/kReloadChild takes
+    bool restart_instances = false;     ///< kReload
   };
   struct Pending {
-    enum class Kind { kExit, kRestart, kRequest, kStop };
+    enum class Kind { kExit, kRestart, kRequest, kStop, kReload };
     explicit Pending(Kind k, Child* c = nullptr, ExitReason r = ExitReason::kAbnormal,
                      ExitStatus s = {})
         : kind(k), child(c), reason(r), status(s) {}
@@ -91,6 +100,8 @@ class Supervisor {
     ExitStatus status;
     OperatorRequest request;
     std::string target_id;  ///< kRequest: looked up again, the child may be gone by then
+    std::shared_ptr<const ChildSpec> spec;  ///< kReload
+    bool restart_instances = false;         ///< kReload
   };
 
   // supervisor.cc: slots, tasks and steps.
@@ -121,6 +132,14 @@ class Supervisor {
   void BuildBranch(Child& failed, Task& task);
   void MaybeAutoShutdown(bool significant, ExitStatus status);
   std::string RestartDetail() const;
+
+  // supervisor_reload.cc: a reload as a task of usual steps.
+  void StartReload(const ChildSpec& spec, bool restart_instances);
+  void ReloadChildren(const SupervisorSpec& next, Task& task);
+  void ReloadKept(Child& c, const ChildSpec& next, bool up, Task& task);
+  void ReloadInstances(const SupervisorSpec& before, Task& task);
+  void ApplySpec(Child& c, const ChildSpec& next);
+  bool ReloadChild(Child& c);
 
   // supervisor_requests.cc: operator calls.
   void ExecuteRequest(const OperatorRequest& request, Child* target);

@@ -3,23 +3,10 @@
 #include <algorithm>
 #include <utility>
 
+#include "daemon/core/reload_plan.h"  // FormatMillis
 #include "daemon/core/supervisor.h"
 
 namespace supd::core {
-
-namespace {
-
-std::string FormatDuration(Millis ms) {
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
-
-bool Live(Phase p) {
-  return p == Phase::kStarting || p == Phase::kRunning || p == Phase::kStopping ||
-         p == Phase::kKilling || p == Phase::kBackoff || p == Phase::kDead;
-}
-
-}  // namespace
 
 void Supervisor::OnSpawned(Child& c, int pid) {
   c.pid = pid;
@@ -130,6 +117,10 @@ void Supervisor::OnTimer(Child& c, TimerPurpose purpose) {
 
 void Supervisor::OnNotice(const Notice& notice) {
   Child& c = *notice.child;
+  if (notice.kind == Notice::Kind::kSupervisorReloaded) {
+    StepDoneFor(c);
+    return;
+  }
   if (notice.kind == Notice::Kind::kSupervisorReady) {
     if (c.phase != Phase::kStarting) return;
     ctx_.SetPhase(c, Phase::kRunning);
@@ -215,7 +206,7 @@ void Supervisor::HandleExit(Child& c, ExitReason reason, ExitStatus status) {
   if (!window_.Add(ctx_.now)) {
     EmitLifecycle(Lifecycle::Kind::kGaveUp, self_,
                   "more than " + std::to_string(window_.intensity()) + " restarts within " +
-                      FormatDuration(window_.period()));
+                      FormatMillis(window_.period()));
     StartExitTask(ExitWhy::kGaveUp);
     return;
   }
@@ -238,7 +229,7 @@ void Supervisor::HandleExit(Child& c, ExitReason reason, ExitStatus status) {
 
 std::string Supervisor::RestartDetail() const {
   return "restart " + std::to_string(window_.Count()) + " of " +
-         std::to_string(window_.intensity()) + " within " + FormatDuration(window_.period());
+         std::to_string(window_.intensity()) + " within " + FormatMillis(window_.period());
 }
 
 void Supervisor::DoRestart(Child& c) {
@@ -262,7 +253,8 @@ void Supervisor::BuildBranch(Child& failed, Task& task) {
     std::reverse(branch.begin(), branch.end());
   // A temporary child is never started again; an operator-stopped one stays stopped.
   auto eligible = [&](const Child* c) {
-    return c == &failed || (!c->operator_stopped && c->spec.restart != RestartType::kTemporary);
+    return c == &failed || (!c->operator_stopped && !c->held &&
+                            c->spec.restart != RestartType::kTemporary);
   };
   switch (spec_->restart_mode) {
     case RestartMode::kRevOrder:

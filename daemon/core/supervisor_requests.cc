@@ -79,6 +79,7 @@ void Supervisor::ExecuteRequest(const OperatorRequest& request, Child* target) {
         return;
       }
       c.operator_stopped = false;
+      c.held = false;
       Task task(Task::Kind::kOperator);
       if (request.op == Op::kRestart) task.steps.push_back({Step::Kind::kStop, &c});
       task.steps.push_back({Step::Kind::kStart, &c});

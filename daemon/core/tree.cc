@@ -2,6 +2,7 @@
 // nested supervisors' notices, and snapshots status.
 #include "daemon/core/tree.h"
 
+#include <deque>
 #include <utility>
 
 #include "daemon/core/node.h"
@@ -94,6 +95,7 @@ NodeStatus Snapshot(const Child& c) {
   s.ready_after = c.ready_after;
   s.status_text = c.status_text;
   s.operator_stopped = c.operator_stopped;
+  s.autostart_off = c.held;
   s.dynamic = c.dynamic;
   s.restart = c.spec.restart;
   if (c.sup) {
@@ -116,6 +118,7 @@ struct Tree::Impl {
   DaemonSpec::OnRootGiveUp on_root_give_up = DaemonSpec::OnRootGiveUp::kExit;
   std::vector<OperatorRequest> shutdown_requests;
   std::vector<OperatorRequest> root_start_requests;
+  std::deque<ReloadRequest> reloads;  ///< applied by the root in arrival order
   bool root_ready_seen = false;  ///< the root reported ready at least once
   bool tree_ready_sent = false;  ///< TreeReady emitted (once per Tree)
   std::uint64_t generation = 0;
@@ -138,6 +141,7 @@ struct Tree::Impl {
   }
 
   void Dispatch(const OperatorRequest& r);
+  void Reload(const ReloadRequest& r);
   void DispatchSignal(const OperatorRequest& r, const Child* target);
   void SignalSent(const OperatorSignalSent& sent);
   void RootNotice(const Notice& n);
@@ -208,6 +212,16 @@ void Tree::Impl::Dispatch(const OperatorRequest& r) {
   target->owner->OnRequest(r, target);
 }
 
+void Tree::Impl::Reload(const ReloadRequest& r) {
+  reloads.push_back(r);
+  on_root_give_up = r.on_root_give_up;
+  ChildSpec spec = *r.root;
+  spec.id = "";
+  auto shared = std::make_shared<const ChildSpec>(std::move(spec));
+  root.spec = *shared;
+  root.sup->Reload(shared, r.restart_instances);
+}
+
 void Tree::Impl::DispatchSignal(const OperatorRequest& r, const Child* target) {
   const std::string quoted = "\"" + r.path + "\"";
   if (target == nullptr) {
@@ -236,6 +250,15 @@ void Tree::Impl::SignalSent(const OperatorSignalSent& sent) {
 }
 
 void Tree::Impl::RootNotice(const Notice& n) {
+  if (n.kind == Notice::Kind::kSupervisorReloaded) {
+    if (reloads.empty()) return;
+    const ReloadRequest r = std::move(reloads.front());
+    reloads.pop_front();
+    Lifecycle ev{Lifecycle::Kind::kReloaded, "", true, {}, {}, {}, r.summary};
+    ctx.Emit(std::move(ev));
+    ctx.Emit(core::Reply{r.request, ErrorCode::kNone, {}, {}, {}, {}});
+    return;
+  }
   if (n.kind == Notice::Kind::kSupervisorReady) {
     ctx.SetPhase(root, Phase::kRunning);
     root_ready_seen = true;
@@ -307,6 +330,9 @@ std::vector<Command> Tree::Handle(const Event& event, Millis now) {
         if constexpr (std::is_same_v<T, OperatorRequest>) {
           ++impl_->generation;
           impl_->Dispatch(ev);
+        } else if constexpr (std::is_same_v<T, ReloadRequest>) {
+          ++impl_->generation;  // children may be added, removed or given a new policy
+          impl_->Reload(ev);
         } else if constexpr (std::is_same_v<T, OperatorSignalSent>) {
           impl_->SignalSent(ev);
         } else if constexpr (std::is_same_v<T, TimerFired>) {

@@ -32,6 +32,7 @@ struct NodeStatus {
   std::optional<Millis> ready_after;  ///< ms from spawn to ready, last start
   std::string status_text;            ///< sd_notify STATUS=
   bool operator_stopped = false;      ///< sticky operator stop
+  bool autostart_off = false;         ///< `autostart: false`, not started by an operator yet
   bool dynamic = false;               ///< a simple_one_for_one instance
   RestartType restart = RestartType::kPermanent;
   std::vector<NodeStatus> children;   ///< supervisors: in start order

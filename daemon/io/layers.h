@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "daemon/core/commands.h"
@@ -26,6 +27,12 @@ class ProcessLayer {
   virtual bool SignalByOperator(core::RunId run, int signo) = 0;
   /// "cgroup", "group" or "process" for a live run; "" otherwise.
   virtual std::string EffectiveKillMode(core::RunId run) const = 0;
+  /// Why this host cannot run `spec` as written (e.g. kill_mode cgroup without a writable
+  /// cgroup v2), or nullopt. Checked at start-up and on reload, before anything changes.
+  virtual std::optional<std::string> CheckSpec(const core::WorkerSpec& spec) const {
+    (void)spec;
+    return std::nullopt;
+  }
 };
 
 /// The core's timers: TimerFired{id} is reported through the callback the implementation

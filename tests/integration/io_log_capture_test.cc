@@ -53,7 +53,7 @@ std::string PipeOf(pid_t pid, int fd) {
   return n > 0 ? std::string(target, static_cast<std::size_t>(n)) : "";
 }
 
-TEST_CASE("io log: a run's last words and partial line are in before its exit; runs share a pipe") {
+TEST_CASE("io log: a run's last words and partial line are in before its exit and runs share a pipe") {
   StdoutPipe out;
   std::vector<std::string> warnings;
   Harness h(true, "", HubOn(out.fds[1], &warnings));

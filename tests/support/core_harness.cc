@@ -39,6 +39,17 @@ core::WorkerSpec& WorkerOf(core::ChildSpec& spec) {
   return const_cast<core::WorkerSpec&>(*spec.worker);
 }
 
+core::ChildSpec DeepCopy(const core::ChildSpec& spec) {
+  core::ChildSpec out = spec;
+  if (spec.worker) out.worker = std::make_shared<core::WorkerSpec>(*spec.worker);
+  if (!spec.supervisor) return out;
+  auto sup = std::make_shared<core::SupervisorSpec>(*spec.supervisor);
+  for (auto& c : sup->children) c = DeepCopy(c);
+  if (sup->child_template) sup->child_template = DeepCopy(*sup->child_template);
+  out.supervisor = std::move(sup);
+  return out;
+}
+
 namespace {
 
 std::string P(const std::string& path) {

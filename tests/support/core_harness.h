@@ -24,6 +24,9 @@ core::ChildSpec Sup(const std::string& id, core::Strategy strategy, int intensit
 core::SupervisorSpec& SupOf(core::ChildSpec& spec);
 /// Mutable access to a spec's worker part.
 core::WorkerSpec& WorkerOf(core::ChildSpec& spec);
+/// A copy sharing no worker/supervisor part with `spec` (SupOf/WorkerOf write through the
+/// shared pointers), e.g. to edit a config into the next one for a reload.
+core::ChildSpec DeepCopy(const core::ChildSpec& spec);
 
 /// "spawn r1 a", "signal r1 TERM", "arm t2 5000", "cancel t2", "reply 3 ok",
 /// "reply 3 bad_state running", "started a", "exited a abnormal code=1",

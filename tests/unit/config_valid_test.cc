@@ -77,6 +77,7 @@ TEST_CASE("an empty object is a valid root with every supervisor and daemon defa
   CHECK_FALSE(config.daemon.socket_gid.has_value());
   CHECK(config.daemon.log_dir.empty());
   CHECK(config.daemon.on_root_give_up == core::DaemonSpec::OnRootGiveUp::kExit);
+  CHECK_FALSE(config.daemon.http.has_value());
 }
 
 TEST_CASE("a minimal worker gets every worker default") {
@@ -350,6 +351,32 @@ TEST_CASE("full example with user and group that exist here") {
   TreeCounts counts = CountNodes(config.root);
   CHECK(counts.supervisors == 3);
   CHECK(counts.workers == 3);
+}
+
+TEST_CASE("daemon.http: loopback and IPv6 in brackets and a Unix socket and remote when allowed") {
+  auto http = [](const std::string& value) {
+    return Load(R"({"daemon": {"http": )" + value + "}}").daemon.http;
+  };
+  auto v4 = http(R"({"listen": "127.0.0.1:9181"})");
+  REQUIRE(v4);
+  CHECK(v4->host == "127.0.0.1");
+  CHECK(v4->port == 9181);
+  CHECK(v4->unix_path.empty());
+  CHECK_FALSE(v4->allow_remote);
+  auto v6 = http(R"({"listen": "[::1]:0"})");
+  REQUIRE(v6);
+  CHECK(v6->host == "::1");
+  CHECK(v6->port == 0);
+  auto unix_socket = http(R"({"listen": "unix:/run/supd/http.sock"})");
+  REQUIRE(unix_socket);
+  CHECK(unix_socket->unix_path == "/run/supd/http.sock");
+  auto remote = http(R"({"listen": "0.0.0.0:9181", "allow_remote": true})");
+  REQUIRE(remote);
+  CHECK(remote->host == "0.0.0.0");
+  CHECK(remote->allow_remote);
+  auto mapped = http(R"({"listen": "[::ffff:127.0.0.1]:80"})");
+  REQUIRE(mapped);
+  CHECK(mapped->listen == "[::ffff:127.0.0.1]:80");
 }
 
 }  // namespace supd::config

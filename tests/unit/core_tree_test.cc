@@ -33,7 +33,7 @@ TEST_CASE("root give-up, on_root_give_up exit: TreeStopped gave_up 3, supd exits
                                               "exited sup - shutdown", "tree_stopped gave_up 3"});
 }
 
-TEST_CASE("root give-up, on_root_give_up stay: supd stays; a later shutdown ends it with 0") {
+TEST_CASE("root give-up, on_root_give_up stay: supd stays, a later shutdown ends it with 0") {
   CoreHarness h(Sup("", Strategy::kOneForOne, 0, 5000, {Worker("a")}), GiveUp(OnGiveUp::kStay));
   h.Start();
   h.Up(1);

@@ -6,10 +6,12 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <algorithm>
 #include <map>
 #include <set>
 
+#include "config/loader.h"
 #include "daemon/executor.h"
 #include "tests/support/core_harness.h"
 
@@ -96,9 +98,10 @@ class TempDir {
 /// An executor over the fakes, recording what it tells the daemon.
 struct Rig {
   explicit Rig(core::ChildSpec root,
-               core::DaemonSpec::OnRootGiveUp on_give_up = core::DaemonSpec::OnRootGiveUp::kExit)
+               core::DaemonSpec::OnRootGiveUp on_give_up = core::DaemonSpec::OnRootGiveUp::kExit,
+               std::string config_path = {})
       : log(LogLevel::kError),
-        executor(MakeConfig(std::move(root), on_give_up),
+        executor(MakeConfig(std::move(root), on_give_up, std::move(config_path)),
                  ExecutorIo{&processes, &timers, [this] { return timers.now; }}, log,
                  state.path(),
                  [this](const core::TreeStopped& s) { stopped.push_back(s); }) {
@@ -106,8 +109,10 @@ struct Rig {
     timers.feed = processes.feed;
     executor.OnTreeReady([this] { ++tree_ready; });
   }
-  static core::Config MakeConfig(core::ChildSpec root, core::DaemonSpec::OnRootGiveUp g) {
+  static core::Config MakeConfig(core::ChildSpec root, core::DaemonSpec::OnRootGiveUp g,
+                                 std::string path) {
     core::Config config;
+    config.path = std::move(path);
     config.root = std::move(root);
     config.daemon.on_root_give_up = g;
     return config;
@@ -284,6 +289,48 @@ TEST_CASE("executor: supctl signal is decided by the core, delivered by the proc
   const std::size_t stopped = r.Operate(Op::kSignal, "a", 10);
   CHECK(r.replies[stopped].at(0).error == core::ErrorCode::kBadState);
   CHECK(r.processes.operator_signals.size() == 2);
+}
+
+TEST_CASE("reload: a second reload during the first waits, each replies once applied") {
+  TempDir dir;
+  const std::string file = dir.path() + "/supd.json";
+  auto write = [&](const std::string& command) {
+    std::ofstream(file) << R"({"children": [{"id": "a", "command": [")" << command << R"("]}]})";
+  };
+  write("/bin/v1");
+  config::LoadResult loaded = config::LoadFile(file);
+  REQUIRE(loaded.config);
+  Rig rig(loaded.config->root, core::DaemonSpec::OnRootGiveUp::kExit, file);
+  rig.executor.Start();
+  REQUIRE(rig.processes.spawns.size() == 1);
+  std::vector<std::string> done;
+  auto reload = [&](const std::string& name) {
+    rig.executor.Reload({}, [&done, name](const protocol::ReloadOutcome& o) {
+      done.push_back(name + " " + o.plan.Summary());
+    });
+  };
+  write("/bin/v2");
+  reload("first");
+  REQUIRE(rig.processes.signals.size() == 1);  // a is being stopped for its new command
+  write("/bin/v3");
+  reload("second");
+  CHECK(rig.processes.signals.size() == 1);  // queued: nothing more happens yet
+  CHECK(done.empty());
+  rig.processes.Exit(rig.processes.LastRun(), ExitStatus::Exited(0));
+  // The first is applied (a runs v2), then the second is planned against it.
+  CHECK(rig.processes.spawns[1].spec->command == std::vector<std::string>{"/bin/v2"});
+  CHECK(done == std::vector<std::string>{"first 0 added, 0 removed, 1 restarted, 0 policy, 0 unchanged"});
+  REQUIRE(rig.processes.signals.size() == 2);
+  rig.processes.Exit(rig.processes.LastRun(), ExitStatus::Exited(0));
+  CHECK(rig.processes.spawns[2].spec->command == std::vector<std::string>{"/bin/v3"});
+  CHECK(done.size() == 2);
+  // A dry run replies at once and changes nothing.
+  write("/bin/v4");
+  rig.executor.Reload({true, false}, [&done](const protocol::ReloadOutcome& o) {
+    done.push_back(std::string("dry ") + (o.dry_run ? "yes" : "no"));
+  });
+  CHECK(done.back() == "dry yes");
+  CHECK(rig.processes.signals.size() == 2);
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ TEST_CASE("ini: comments, delimiters and key case follow configparser") {
   CHECK(doc.Find("program:web")->Find("command")->line == 4);
 }
 
-TEST_CASE("ini: continuation lines join with newlines; blank lines inside are kept") {
+TEST_CASE("ini: continuation lines join with newlines, blank lines inside are kept") {
   IniDocument doc;
   doc.Read(
       "[s]\n"

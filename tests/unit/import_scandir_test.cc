@@ -85,7 +85,7 @@ TEST_CASE("s6: notification-fd, timeout-kill, down-signal, type, s6-log") {
   CHECK(api.stdout_spec->timestamps);
 }
 
-TEST_CASE("daemontools: multilog rotation; oneshots and stray files are reported") {
+TEST_CASE("daemontools: multilog rotation, oneshots and stray files are reported") {
   ScratchDir d;
   d.Write("svc/app/run", "#!/bin/sh\nexec setuidgid daemon /usr/bin/app -v\n", 0755);
   d.Write("svc/app/log/run", "#!/bin/sh\nexec setuidgid log multilog t s1048576 n20 ./main\n",

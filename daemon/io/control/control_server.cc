@@ -16,7 +16,9 @@
 #include "common/errno_text.h"
 #include "common/fs.h"
 #include "common/units.h"
+#include "daemon/io/control/status_reply.h"
 #include "daemon/io/log/log_text.h"
+#include "daemon/io/socket_file.h"
 #include "protocol/reply.h"
 #include "protocol/request.h"
 
@@ -78,35 +80,6 @@ std::string Quote(std::string_view s) {
                                              nlohmann::json::error_handler_t::replace);
 }
 
-std::string NoChild(std::string_view path) { return "no child " + Quote(path); }
-
-// For an existing socket file: nullopt when it is stale (and was removed).
-std::optional<std::string> RemoveStale(const std::string& path) {
-  struct stat st;
-  if (lstat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return std::nullopt;
-    return "cannot stat " + path + ": " + common::ErrnoText(errno);
-  }
-  if (!S_ISSOCK(st.st_mode)) return path + " exists and is not a socket; refusing to replace it";
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return "socket: " + common::ErrnoText(errno);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  int rc = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  int err = errno;
-  close(fd);
-  if (rc == 0 || err == EAGAIN || err == EINPROGRESS) {
-    return "another supd is running: " + path + " accepts connections";
-  }
-  if (err != ECONNREFUSED) {
-    return "cannot check the existing socket " + path + ": " + common::ErrnoText(err);
-  }
-  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return "cannot remove the stale socket " + path + ": " + common::ErrnoText(errno);
-  }
-  return std::nullopt;
-}
 
 bool InSupplementaryGroups(pid_t pid, gid_t gid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/status");
@@ -151,10 +124,8 @@ std::optional<std::string> ControlServer::Start() {
     return "control socket path too long (" + std::to_string(path.size()) +
            " bytes, at most 107): " + path;
   }
-  if (auto slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
-    if (auto err = common::MakeDirs(path.substr(0, slash))) return err;
-  }
-  if (auto err = RemoveStale(path)) return err;
+  if (auto err = MakeSocketParents(path)) return err;
+  if (auto err = RemoveStaleSocket(path)) return err;
   int rc = listener_.Init([&](uv_pipe_t* p) { return uv_pipe_init(loop_, p, 0); }, this);
   if (rc < 0) return std::string("uv_pipe_init: ") + uv_strerror(rc);
   rc = uv_pipe_bind(listener_.get(), path.c_str());
@@ -366,31 +337,20 @@ void ControlServer::ProcessQueued(Connection& c) {
 void ControlServer::HandleLine(Connection& c, std::string_view line) {
   auto parsed = protocol::ParseRequest(line);
   if (auto* err = std::get_if<protocol::RequestError>(&parsed)) {
+    ++request_counts_["invalid"];
     Send(c, protocol::ErrorLine(err->code, err->message));
     return;
   }
   const protocol::Request& r = std::get<protocol::Request>(parsed);
+  ++request_counts_[std::string(protocol::ToString(r.cmd))];
   using protocol::Cmd;
   using Op = core::OperatorRequest::Op;
   core::OperatorRequest op;
   op.path = r.path;
   switch (r.cmd) {
-    case Cmd::kStatus: {
-      auto st = api_.Status(r.path);
-      if (!st) {
-        Send(c, protocol::ErrorLine(ErrorCode::kNotFound, NoChild(r.path)));
-        return;
-      }
-      protocol::NodeContext ctx{
-          [this](core::Millis ms) { return api_.ToUnixTime(ms); },
-          [this](std::string_view p) { return api_.EffectiveKillMode(p); },
-          [this](std::string_view p, nlohmann::json* node) { AddLogState(p, node); }};
-      nlohmann::json body = nlohmann::json::object();
-      body["node"] = protocol::NodeToJson(*st, ctx);
-      if (r.path.empty()) body["node"]["idle"] = api_.Idle();
-      Send(c, protocol::OkLine(body));
+    case Cmd::kStatus:
+      Send(c, StatusReplyLine(api_, r.path));
       return;
-    }
     case Cmd::kStart: op.op = Op::kStart; break;
     case Cmd::kStop: op.op = Op::kStop; break;
     case Cmd::kRestart: op.op = Op::kRestart; break;
@@ -404,13 +364,11 @@ void ControlServer::HandleLine(Connection& c, std::string_view line) {
       op.op = Op::kSignal;
       op.signo = r.signo;
       break;
+    case Cmd::kReload:
+      Reload(c, DaemonApi::ReloadOptions{r.dry_run, r.restart_instances});
+      return;
     case Cmd::kLog:
       HandleLog(c, r);
-      return;
-    case Cmd::kReload:
-      Send(c, protocol::ErrorLine(ErrorCode::kBadRequest,
-                                  std::string(protocol::ToString(r.cmd)) +
-                                      ": not available yet in this version"));
       return;
     case Cmd::kEvents:
       if (r.follow) {
@@ -444,19 +402,43 @@ void ControlServer::HandleLine(Connection& c, std::string_view line) {
   Operate(c, std::move(op));
 }
 
-void ControlServer::Operate(Connection& c, core::OperatorRequest req) {
+std::function<void(std::string)> ControlServer::ReplyLater(Connection& c) {
   c.busy = true;
   std::weak_ptr<char> alive = alive_;
   std::uint64_t id = c.id;
-  api_.Operate(std::move(req), [this, alive, id](const core::Reply& reply) {
+  return [this, alive, id](std::string line) {
     if (alive.expired()) return;
     auto it = conns_.find(id);
     if (it == conns_.end()) return;  // the client left; the operation still happened
     Guard guard(this);
     Connection& conn = *it->second;
-    Send(conn, protocol::ReplyLine(reply));
+    Send(conn, std::move(line));
     Finish(conn);
+  };
+}
+
+void ControlServer::Operate(Connection& c, core::OperatorRequest req) {
+  api_.Operate(std::move(req), [reply = ReplyLater(c)](const core::Reply& r) {
+    reply(protocol::ReplyLine(r));
   });
+}
+
+void ControlServer::Reload(Connection& c, DaemonApi::ReloadOptions options) {
+  api_.Reload(options, [reply = ReplyLater(c)](const protocol::ReloadOutcome& outcome) {
+    reply(protocol::ToLine(protocol::ReloadToJson(outcome)));
+  });
+}
+
+std::optional<std::string> ControlServer::SetAccess(std::uint32_t mode, std::optional<gid_t> gid) {
+  options_.mode = mode;
+  options_.gid = gid;
+  if (!bound_) return std::nullopt;
+  const std::string& path = options_.path;
+  if (chmod(path.c_str(), mode) != 0) return "chmod " + path + ": " + common::ErrnoText(errno);
+  if (gid && chown(path.c_str(), static_cast<uid_t>(-1), *gid) != 0) {
+    return "chown " + path + ": " + common::ErrnoText(errno);
+  }
+  return std::nullopt;
 }
 
 void ControlServer::Finish(Connection& c) {
@@ -526,13 +508,10 @@ bool ControlServer::CheckWait(Connection& c) {
 bool ControlServer::CheckWaitOrThrow(Connection& c) {
   auto st = api_.Status(c.wait_path);
   if (!st) {
-    Send(c, protocol::ErrorLine(ErrorCode::kNotFound, NoChild(c.wait_path)));
+    Send(c, protocol::ErrorLine(ErrorCode::kNotFound, NoChildMessage(c.wait_path)));
   } else if (protocol::StateName(st->state) == c.wait_state) {
-    protocol::NodeContext ctx{
-        [this](core::Millis ms) { return api_.ToUnixTime(ms); },
-        [this](std::string_view p) { return api_.EffectiveKillMode(p); }};
     nlohmann::json body = nlohmann::json::object();
-    body["node"] = protocol::NodeToJson(*st, ctx);
+    body["node"] = protocol::NodeToJson(*st, NodeContextOf(api_));
     Send(c, protocol::OkLine(body));
   } else {
     return false;
@@ -644,7 +623,7 @@ void ControlServer::Drop(Connection& c) {
 void ControlServer::HandleLog(Connection& c, const protocol::Request& r) {
   auto lines = api_.LogTail(r.path, static_cast<std::size_t>(r.lines));
   if (!lines) {
-    Send(c, protocol::ErrorLine(ErrorCode::kNotFound, NoChild(r.path)));
+    Send(c, protocol::ErrorLine(ErrorCode::kNotFound, NoChildMessage(r.path)));
     return;
   }
   // Captured lines are arbitrary bytes: escaped by hand (invalid UTF-8 kept as \u00XX).
@@ -675,13 +654,6 @@ void ControlServer::HandleLog(Connection& c, const protocol::Request& r) {
         out += "}\n";
         Send(*it->second, std::move(out));
       });
-}
-
-void ControlServer::AddLogState(std::string_view path, nlohmann::json* node) const {
-  auto state = api_.LogStateOf(path);
-  if (!state) return;
-  (*node)["log_dropped"] = state->dropped;
-  if (!state->error.empty()) (*node)["log_error"] = state->error;
 }
 
 }  // namespace supd::io

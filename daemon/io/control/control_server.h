@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,7 +57,14 @@ class ControlServer {
   void Close();
   static constexpr std::uint64_t kCloseFlushMs = 1000;
 
+  /// A reload changed socket_mode/socket_group: chmod/chown the socket and serve the new
+  /// group's members from now on. Returns a human error or nullopt.
+  std::optional<std::string> SetAccess(std::uint32_t mode, std::optional<gid_t> gid);
+
   std::size_t ClientCount() const { return conns_.size(); }
+  /// Requests received since Start(), by command ("status", "stop", ...; "invalid" for
+  /// lines that were no valid request): supd_control_requests_total of /metrics.
+  const std::map<std::string, std::uint64_t>& RequestCounts() const { return request_counts_; }
   const std::string& path() const { return options_.path; }
 
  private:
@@ -73,7 +82,10 @@ class ControlServer {
   void HandleInput(Connection& c, const char* data, std::size_t len);
   void ProcessQueued(Connection& c);
   void HandleLine(Connection& c, std::string_view line);
+  /// Marks `c` busy; the returned callback sends its reply line and resumes it.
+  std::function<void(std::string)> ReplyLater(Connection& c);
   void Operate(Connection& c, core::OperatorRequest req);
+  void Reload(Connection& c, DaemonApi::ReloadOptions options);
   void StartWait(Connection& c, std::string path, std::string state, std::int64_t timeout);
   bool CheckWait(Connection& c);  ///< true when the wait got its reply (and ended)
   bool CheckWaitOrThrow(Connection& c);  ///< true when it sent the reply
@@ -81,7 +93,6 @@ class ControlServer {
   void OnEvent(const core::Lifecycle& event, double unix_time);
   /// `log {path, lines?, follow?}` (control_log.cc).
   void HandleLog(Connection& c, const protocol::Request& r);
-  void AddLogState(std::string_view path, nlohmann::json* node) const;
   void OnStateChanged();
   void Send(Connection& c, std::string line);
   void Finish(Connection& c);     ///< a request got its reply: go on with the next
@@ -109,6 +120,7 @@ class ControlServer {
   std::unordered_set<Connection*> followers_;
   std::unordered_set<Connection*> waiters_;
   std::deque<std::string> recent_;  ///< serialized events, oldest first
+  std::map<std::string, std::uint64_t> request_counts_;
   std::vector<std::unique_ptr<Connection>> graveyard_;  ///< dropped, freed at depth 0
   int depth_ = 0;
   std::shared_ptr<char> alive_ = std::make_shared<char>();

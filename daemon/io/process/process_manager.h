@@ -49,7 +49,7 @@ class ProcessManager : public ProcessLayer {
 
   /// Error message if `spec`'s kill_mode cannot be honoured here (kill_mode: cgroup without
   /// a writable cgroup v2 hierarchy); nullopt when fine.
-  std::optional<std::string> CheckSpec(const core::WorkerSpec& spec) const;
+  std::optional<std::string> CheckSpec(const core::WorkerSpec& spec) const override;
 
   /// Spawn a run. Reports ChildSpawned then ChildReady (per spec.ready) or SpawnFailed;
   /// later exactly one ChildExited.
