@@ -208,10 +208,9 @@ bool Daemon::BuildExecutor() {
   timers_ = std::make_unique<io::CoreTimers>(
       &loop_, [this](core::TimerId id) { executor_->Feed(core::TimerFired{id}); });
   executor_ = std::make_unique<Executor>(
-      config_, ExecutorIo{processes_.get(), timers_.get()}, log_, state_dir_,
+      config_, ExecutorIo{processes_.get(), timers_.get(), MonotonicNowMs, logs_.get()}, log_, state_dir_,
       [this](const core::TreeStopped& stopped) { OnTreeStopped(stopped); });
   executor_->OnTreeReady([this] { OnTreeReady(); });
-  executor_->SetLogHub(logs_.get());
   return true;
 }
 
@@ -229,6 +228,10 @@ bool Daemon::StartControlSocket() {
     if (auto err = control_->SetAccess(daemon.socket_mode, daemon.socket_gid)) {
       log_.Warn("reload: " + *err);
     }
+    // log_format: supd's next message and every line read from now on take the new shape.
+    bool json = daemon.log_format == core::DaemonSpec::LogFormat::kJson;
+    log_.SetJson(json);
+    logs_->SetJson(json);
   });
   return true;
 }
@@ -240,6 +243,7 @@ bool Daemon::StartHttp() {
   options.unix_mode = config_.daemon.socket_mode;
   options.unix_gid = config_.daemon.socket_gid;
   options.control_requests = [this] { return control_->RequestCounts(); };
+  options.log_dropped_bytes = [this] { return logs_->DroppedBytes(); };
   http_ = std::make_unique<io::http::HttpServer>(&loop_, std::move(options), *executor_);
   if (auto err = http_->Start()) {
     log_.Error(*err);

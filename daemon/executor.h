@@ -16,21 +16,19 @@
 #include "daemon/io/layers.h"
 #include "daemon/io/state/wanted_state.h"
 
-namespace supd::io::log {
-class LogHub;
-}  // namespace supd::io::log
-
 namespace supd {
 
 /// Monotonic milliseconds from libuv's high-resolution clock.
 core::Millis MonotonicNowMs();
 
-/// The io the executor drives: io::ProcessManager and io::CoreTimers on the loop, or fakes
-/// in tests. Their events come back through Executor::Feed.
+/// The io the executor drives: io::ProcessManager, io::CoreTimers and io::log::LogHub on
+/// the loop, or fakes in tests. Their events come back through Executor::Feed.
 struct ExecutorIo {
   io::ProcessLayer* processes = nullptr;
   io::TimerLayer* timers = nullptr;
   std::function<core::Millis()> now = MonotonicNowMs;  ///< monotonic milliseconds
+  /// Output capture behind `log` and `status`'s log health; null: nothing is captured.
+  io::LogLayer* logs = nullptr;
 };
 
 class Executor : public DaemonApi {
@@ -69,9 +67,6 @@ class Executor : public DaemonApi {
   void UnfollowLog(std::uint64_t token) override;
   std::optional<LogState> LogStateOf(std::string_view path) const override;
 
-  /// The output capture behind the log calls (none: they report nothing). Not owned.
-  void SetLogHub(io::log::LogHub* hub) { logs_ = hub; }
-
   void Reload(ReloadOptions options,
               std::function<void(const protocol::ReloadOutcome&)> done) override;
 
@@ -89,6 +84,7 @@ class Executor : public DaemonApi {
   void NotifyStateWatchers();
   void TrackEvent(const core::Event& event);
   void PersistOperatorStops();
+  void ReleaseGoneLogs();  // executor_log.cc
   // executor_reload.cc
   void NextReload();
   protocol::ReloadOutcome PlanReload(const ReloadOptions& options,
@@ -101,7 +97,9 @@ class Executor : public DaemonApi {
   std::function<void(const core::TreeStopped&)> on_tree_stopped_;
   std::function<void()> on_tree_ready_;
   core::Tree tree_;
-  io::log::LogHub* logs_ = nullptr;
+  /// A worker exited or a reload was applied: captures of paths gone from the tree are
+  /// released at the end of the dispatch (ReleaseGoneLogs).
+  bool release_logs_ = false;
 
   std::deque<core::Event> queue_;
   bool dispatching_ = false;

@@ -1,7 +1,6 @@
-// Executor: the `log` side of DaemonApi, served from the LogHub.
+// Executor: the `log` side of DaemonApi, served from the log layer (io::log::LogHub).
 #include "daemon/executor.h"
 
-#include "daemon/io/log/log_hub.h"
 
 namespace supd {
 
@@ -10,11 +9,11 @@ std::optional<std::vector<std::string>> Executor::LogTail(std::string_view path,
   auto node = tree_.Status(path);
   if (!node) return std::nullopt;
   std::vector<std::string> out;
-  if (logs_ == nullptr) return out;
-  if (!node->supervisor) return logs_->Tail(path, lines).value_or(out);
-  for (const auto& worker : logs_->PathsUnder(path)) {
+  if (io_.logs == nullptr) return out;
+  if (!node->supervisor) return io_.logs->Tail(path, lines).value_or(out);
+  for (const auto& worker : io_.logs->PathsUnder(path)) {
     if (worker == path) continue;
-    for (auto& line : logs_->Tail(worker, lines).value_or(out)) {
+    for (auto& line : io_.logs->Tail(worker, lines).value_or(out)) {
       out.push_back(worker + "| " + line);
     }
   }
@@ -22,19 +21,30 @@ std::optional<std::vector<std::string>> Executor::LogTail(std::string_view path,
 }
 
 std::uint64_t Executor::FollowLog(std::string_view path, LogCallback cb) {
-  if (logs_ == nullptr) return 0;
-  return logs_->Follow(std::string(path), std::move(cb));
+  if (io_.logs == nullptr) return 0;
+  return io_.logs->Follow(std::string(path), std::move(cb));
 }
 
 void Executor::UnfollowLog(std::uint64_t token) {
-  if (logs_ != nullptr) logs_->Unfollow(token);
+  if (io_.logs != nullptr) io_.logs->Unfollow(token);
 }
 
 std::optional<DaemonApi::LogState> Executor::LogStateOf(std::string_view path) const {
-  if (logs_ == nullptr) return std::nullopt;
-  auto state = logs_->StateOf(path);
+  if (io_.logs == nullptr) return std::nullopt;
+  auto state = io_.logs->StateOf(path);
   if (!state) return std::nullopt;
   return LogState{state->error, state->dropped};
+}
+
+void Executor::ReleaseGoneLogs() {
+  release_logs_ = false;
+  if (io_.logs == nullptr) return;
+  // A path that is no longer a worker (removed by a reload, a dynamic child that ended,
+  // a worker turned supervisor) will never run again under this capture.
+  for (const auto& path : io_.logs->PathsUnder("")) {
+    auto node = tree_.Status(path);
+    if (!node || node->supervisor) io_.logs->Release(path);
+  }
 }
 
 }  // namespace supd

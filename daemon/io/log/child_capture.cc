@@ -240,12 +240,13 @@ void ChildCapture::OnStdoutDrained(std::size_t bytes, bool lost) {
   if (paused_ && queued_ <= kLowWater) Resume();
 }
 
-void ChildCapture::Drain() {
+void ChildCapture::Drain(bool force) {
   for (Stream& s : streams_) {
     if (s.rfd < 0) continue;
     bool empty = false;
-    // Bounded: descendants of the run may still be writing.
-    for (int i = 0; i < kDrainReads && !paused_; ++i) {
+    // Bounded: descendants of the run may still be writing. Forced (a release), the queue
+    // may pass kHighWater once, by at most what the pipe held.
+    for (int i = 0; i < kDrainReads && (force || !paused_); ++i) {
       if (!ReadOnce(s)) {
         empty = true;
         break;

@@ -54,14 +54,15 @@ class ChildCapture {
   /// (-1: not captured). Error text if a pipe cannot be made.
   std::optional<std::string> Configure(const core::WorkerSpec& spec, int* out_fd, int* err_fd);
   void SetPid(int pid) { pid_ = pid; }
-  /// Reads what is left in the pipes (unless paused by back-pressure) and writes out
-  /// partial last lines.
-  void Drain();
+  /// Reads what is left in the pipes (unless paused by back-pressure, or `force`d: the
+  /// capture is about to be released) and writes out partial last lines.
+  void Drain(bool force = false);
   /// `on_drained` of the stdout writer for this capture's bytes.
   void OnStdoutDrained(std::size_t bytes, bool lost);
   /// Reopens its log files (SIGUSR1).
   void ReopenFiles();
 
+  std::uint64_t id() const { return id_; }
   std::vector<std::string> Tail(std::size_t n) const { return ring_.Tail(n); }
   const std::string& error() const { return error_; }
   std::uint64_t dropped() const { return dropped_; }

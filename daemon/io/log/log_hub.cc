@@ -142,6 +142,23 @@ std::optional<LogHub::State> LogHub::StateOf(std::string_view path) const {
   return State{c->error(), c->dropped()};
 }
 
+void LogHub::Release(std::string_view path) {
+  auto it = captures_.find(path);
+  if (it == captures_.end()) return;
+  // Its run has ended (the node is gone): what is still in the pipes is written out first,
+  // back-pressure or not, so a removed child's last lines are not lost either. Bytes of it
+  // still queued for supd's stdout stay queued; their drain callback finds no owner.
+  it->second->Drain(/*force=*/true);
+  by_id_.erase(it->second->id());
+  captures_.erase(it);
+}
+
+std::map<std::string, std::uint64_t> LogHub::DroppedBytes() const {
+  std::map<std::string, std::uint64_t> out;
+  for (const auto& [path, c] : captures_) out.emplace(path, c->dropped());
+  return out;
+}
+
 void LogHub::ReopenFiles() {
   for (auto& [path, c] : captures_) c->ReopenFiles();
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "daemon/io/log/child_capture.h"
+#include "daemon/io/layers.h"
 #include "daemon/io/log/fd_writer.h"
 #include "daemon/io/process/output_capture.h"
 
@@ -32,7 +33,7 @@ inline constexpr std::size_t kDaemonQueueMax = 1 << 20;
 
 /// Owns one ChildCapture per worker path ever spawned with captured output; they outlive
 /// runs, so pipes and ring buffers survive restarts. Single-threaded (the loop's).
-class LogHub : public OutputCapture, private CaptureHost {
+class LogHub : public OutputCapture, public LogLayer, private CaptureHost {
  public:
   /// `warn` receives supd's own warnings about destinations (a file that cannot be
   /// written); it must not call back into the hub.
@@ -47,24 +48,19 @@ class LogHub : public OutputCapture, private CaptureHost {
   void RunStarted(const std::string& path, int pid) override;
   void RunEnded(const std::string& path) override;
 
-  /// The last `n` lines kept for `path` (oldest first); nullopt if it never had captured
-  /// output.
-  std::optional<std::vector<std::string>> Tail(std::string_view path, std::size_t n) const;
-  /// Captured paths equal to `path` or below it (every one for ""), sorted.
-  std::vector<std::string> PathsUnder(std::string_view path) const;
+  // LogLayer
+  std::optional<std::vector<std::string>> Tail(std::string_view path,
+                                               std::size_t n) const override;
+  std::vector<std::string> PathsUnder(std::string_view path) const override;
+  std::uint64_t Follow(std::string path, Follower f) override;
+  void Unfollow(std::uint64_t token) override;
+  std::optional<State> StateOf(std::string_view path) const override;
+  void Release(std::string_view path) override;
 
-  using Follower =
-      std::function<void(std::string_view path, std::string_view stream, std::string_view line)>;
-  /// Calls `f` for each new line of `path` or of any worker below it. Returns a token.
-  std::uint64_t Follow(std::string path, Follower f);
-  void Unfollow(std::uint64_t token);
-
-  struct State {
-    std::string error;          ///< "" when every destination works
-    std::uint64_t dropped = 0;  ///< bytes dropped because a destination failed
-  };
-  std::optional<State> StateOf(std::string_view path) const;
-
+  /// Bytes dropped so far, per captured path (supd_log_dropped_bytes_total).
+  std::map<std::string, std::uint64_t> DroppedBytes() const;
+  /// daemon.log_format changed by a reload: lines read from now on take the new shape.
+  void SetJson(bool json) { options_.json = json; }
   /// Reopens every log file (SIGUSR1, after an external rotation).
   void ReopenFiles();
   /// Writes one of supd's own log lines to its stderr without blocking the loop: queued
