@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -48,12 +50,7 @@ class LogTree {
   explicit LogTree(json children, json daemon_extra = json::object(),
                    const std::string& stdout_path = {}) {
     sock = dir.File("supd.sock");
-    json daemon = {{"socket", sock}, {"state_dir", dir.File("state")},
-                   {"log_dir", dir.File("logs")}};
-    for (auto& [k, v] : daemon_extra.items()) daemon[k] = v;
-    json config = {{"daemon", daemon}, {"intensity", 1000}, {"period", "1s"},
-                   {"children", children}};
-    WriteFile(dir.File("supd.json"), config.dump(2));
+    WriteConfig(children, daemon_extra);
     out_path = stdout_path.empty() ? dir.File("supd.out") : stdout_path;
     supd = std::make_unique<SupdProcess>(dir.File("supd.json"), sock, dir.File("supd.err"),
                                          std::vector<std::string>{}, out_path);
@@ -62,6 +59,15 @@ class LogTree {
     if (!supd) return;
     supd->Kill(SIGTERM);
     supd->WaitExit(milliseconds(15000));
+  }
+  /// (Re)writes supd.json: `children` under a root that tolerates many restarts.
+  void WriteConfig(const json& children, const json& daemon_extra = json::object()) {
+    json daemon = {{"socket", sock}, {"state_dir", dir.File("state")},
+                   {"log_dir", dir.File("logs")}};
+    for (auto& [k, v] : daemon_extra.items()) daemon[k] = v;
+    json config = {{"daemon", daemon}, {"intensity", 1000}, {"period", "1s"},
+                   {"children", children}};
+    WriteFile(dir.File("supd.json"), config.dump(2));
   }
   CommandResult Ctl(std::vector<std::string> args) {
     args.insert(args.begin(), {SUPCTL_BIN, "--socket", sock});
@@ -215,7 +221,7 @@ TEST_CASE("log e2e: a 200 KiB line comes out as 64 KiB pieces, in the file and i
   CHECK(Lines(r.output) == lines);
 }
 
-TEST_CASE("log e2e: JSON format keeps invalid UTF-8 escaped; supd's own lines are JSON too") {
+TEST_CASE("log e2e: JSON format keeps invalid UTF-8 escaped and supd's own lines are JSON too") {
   LogTree t(json::array({Worker("u", {"--say", "bad \\xff\\xfe ok \\xc3\\xa9"},
                                 {{"restart", "temporary"}})}),
             {{"log_format", "json"}});
@@ -249,7 +255,7 @@ TEST_CASE("log e2e: JSON format keeps invalid UTF-8 escaped; supd's own lines ar
   }
 }
 
-TEST_CASE("log e2e: supctl log -f sees lines written after it attached; a supervisor's, prefixed") {
+TEST_CASE("log e2e: supctl log -f sees lines written after it attached and a supervisor's, prefixed") {
   LogTree t(json::array({{{"id", "sup"},
                           {"children", json::array({Worker("a", {"--tick", "50"}),
                                                     Worker("b", {"--tick", "50"})})}}}));
@@ -291,6 +297,67 @@ TEST_CASE("log e2e: an unwritable log file shows in status, the ring buffer keep
   CHECK(ProcessAlive(t.supd->pid()));
 }
 
+/// The targets of a process's open fds ("pipe:[123]", "/var/log/x.log", ...).
+std::vector<std::string> FdTargets(pid_t pid) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    std::error_code lec;
+    auto target = std::filesystem::read_symlink(it->path(), lec);
+    if (!lec) out.push_back(target.string());
+  }
+  return out;
+}
+
+bool HoldsFd(pid_t pid, const std::string& target) {
+  auto fds = FdTargets(pid);
+  return std::find(fds.begin(), fds.end(), target) != fds.end();
+}
+
+TEST_CASE("log e2e: reload switches log_format at once and a file at the restart and frees a removed child's pipes") {
+  json keep = Worker("k", {"--tick", "50"});
+  json moved = Worker("m", {"--tick", "50"}, {{"stdout", {{"file", "m1.log"}}}});
+  json gone = Worker("g", {"--tick", "50"});
+  LogTree t(json::array({keep, moved, gone}));
+  REQUIRE(t.supd->WaitReady());
+  REQUIRE(WaitFor([&] { return Has(t.Out(), "k| tick ") && Has(t.Out(), "g| tick ") &&
+                               Has(t.Log("m1.log"), "tick "); },
+                  milliseconds(20000)));
+  const int g_pid = t.Status("g")["pid"].get<int>();
+  const int m_pid = t.Status("m")["pid"].get<int>();
+  // supd holds the read end of the pipe that is g's stdout.
+  std::error_code ec;
+  const std::string g_pipe =
+      std::filesystem::read_symlink("/proc/" + std::to_string(g_pid) + "/fd/1", ec).string();
+  REQUIRE(!ec);
+  REQUIRE(g_pipe.rfind("pipe:", 0) == 0);
+  REQUIRE(HoldsFd(t.supd->pid(), g_pipe));
+
+  moved["stdout"]["file"] = "m2.log";
+  t.WriteConfig(json::array({keep, moved}), {{"log_format", "json"}});
+  auto r = t.Ctl({"reload"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  CHECK(Has(r.output, "daemon.log_format text→json"));
+  // At once: k's next lines on supd's stdout are JSON objects; k was not restarted for it.
+  REQUIRE(WaitFor([&] { return Has(t.Out(), "{\"time\":"); }, milliseconds(20000)));
+  std::string out = t.Out();
+  auto json_line = Lines(out.substr(out.find("{\"time\":")));
+  auto j = json::parse(json_line.front(), nullptr, false);
+  REQUIRE(!j.is_discarded());
+  CHECK(j["line"].get<std::string>().rfind("tick ", 0) == 0);
+  CHECK(t.Status("k")["restarts"] == 0);
+  // m was restarted with its new spec and writes into m2.log; m1.log keeps what it had.
+  CHECK(t.Status("m")["pid"].get<int>() != m_pid);
+  REQUIRE(WaitFor([&] { return Has(t.Log("m2.log"), "tick 0\n"); }, milliseconds(20000)));
+  CHECK(Has(t.Log("m1.log"), "tick 0\n"));
+  // g is gone: no node, no log, and supd no longer holds its pipe.
+  CHECK(t.Ctl({"log", "g"}).exit_code == 1);
+  CHECK(WaitFor([&] { return !HoldsFd(t.supd->pid(), g_pipe); }, milliseconds(20000)));
+  CHECK(!ProcessAlive(g_pid));
+}
+
 /// A FIFO for supd's stdout with a reader that never reads: a paused `docker logs`.
 class StuckReader {
  public:
@@ -313,7 +380,7 @@ bool BlockedInWrite(pid_t pid) {
   return Has(ReadFile("/proc/" + std::to_string(pid) + "/wchan"), "pipe_write");
 }
 
-TEST_CASE("log e2e: a child flooding a stuck stdout blocks; a ticking one and the socket go on") {
+TEST_CASE("log e2e: a child flooding a stuck stdout blocks and a ticking one and the socket go on") {
   StuckReader stuck;
   LogTree t(json::array({Worker("flood", {"--flood"}),
                          Worker("tick", {"--tick", "20"}, {{"stdout", {{"file", "tick.log"}}}})}),
