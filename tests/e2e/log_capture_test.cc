@@ -87,6 +87,14 @@ class LogTree {
   std::unique_ptr<SupdProcess> supd;
 };
 
+// ASan's shadow memory and quarantine inflate RSS several times: the memory bounds hold
+// for the release build, which is what README "Logging" measures.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long kRssScale = 4;
+#else
+constexpr long kRssScale = 1;
+#endif
+
 long RssKiB(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(in, line);) {
@@ -406,7 +414,7 @@ TEST_CASE("log e2e: a child flooding a stuck stdout blocks and a ticking one and
   MESSAGE("flood + tick: control socket worst of 20 status calls " << worst_ms
           << " ms; supd RSS " << rss << " KiB");
   CHECK(rss > 0);
-  CHECK(rss < 64 * 1024);  // README "Logging": a few hundred KiB per child over the base
+  CHECK(rss < 64 * 1024 * kRssScale);  // README "Logging": a few 100 KiB per child + base
   json flood = t.Status("flood");
   CHECK(flood["state"] == "running");
   CHECK(flood["log_dropped"] == 0);  // blocked, not dropped
@@ -434,7 +442,7 @@ TEST_CASE("log e2e: 100 children flooding a stuck stdout: supd's memory stays bo
   long rss = RssKiB(t.supd->pid());
   MESSAGE("100 flooding children, stdout stuck: supd RSS " << rss << " KiB");
   CHECK(rss > 0);
-  CHECK(rss < 100 * 1024);  // README "Logging" documents the bound and this measure
+  CHECK(rss < 100 * 1024 * kRssScale);  // README "Logging" documents the bound and this measure
   auto r = t.Ctl({"status", "f0"});
   CHECK(r.exit_code == 0);
 }
