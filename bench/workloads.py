@@ -394,17 +394,11 @@ def logs_run(ctx, s, P, T, pool):
             b, ns_ = pool.get(mode, (0, 0))
             pool[mode] = (b + rec[3], ns_ + rec[4])
             t.put(s, mode, pool[mode][0] / (pool[mode][1] / 1e9) / 1e6)
-            if s.startswith("supd"):
-                # Until supd captures output through a pipe (the logging issue), its
-                # {"file"} and "log" modes hand the child the file or supd's own stdout:
-                # the number is the child writing directly, not a capture to compare.
-                t.note(f"supd ({mode}): no capture yet in this version, the child writes "
-                       "its fd directly; not comparable with the peers' captures")
         except (Broken, Skip) as e:
             if not s.startswith("supd"):
                 raise
             n = t.note(f"supd ({mode}): {e}")
-            t.put(s, mode, f"n/a: log capture not implemented yet [{n}]")
+            t.put(s, mode, f"n/a: the capture run failed [{n}]")
 
 
 # ---------------------------------------------------------------- 10. crash loop
@@ -580,10 +574,18 @@ def target_idle(t):
 
 
 def target_logs(t):
+    # supd reads each child's pipe in its loop (README "Logging"): compared with the raw
+    # read → write loop for files, with the fastest prefixing logger for prefixed lines.
     s, r = t.num("supd", "file"), t.num("raw", "file")
-    # No verdict until supd captures through a pipe (see the note in logs_run).
-    return [("file ≥ 50 % of raw (no capture in supd yet)", "n/a",
-             f"supd {_fmt(s)} MB/s (direct fd), raw {_fmt(r)} MB/s")]
+    sp = t.num("supd", "prefix")
+    peers = [v for v in (t.num(p, "prefix") for p in ("runit", "s6", "daemontools"))
+             if v is not None]
+    best = max(peers) if peers else None
+    return [("file ≥ 50 % of raw", "n/a" if s is None or r is None else _v(s >= 0.5 * r),
+             f"supd {_fmt(s)} MB/s, raw {_fmt(r)} MB/s"),
+            ("prefixed ≥ 2 × the fastest prefixing peer",
+             "n/a" if sp is None or best is None else _v(sp >= 2 * best),
+             f"supd {_fmt(sp)} MB/s, best peer {_fmt(best)} MB/s")]
 
 
 def target_crashloop(t):

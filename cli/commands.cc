@@ -222,7 +222,11 @@ int Log(const Globals& g, const std::string& path, int lines, bool follow) {
       }
     }
     if (auto it = j.find("line"); it != j.end() && it->is_string()) {
-      OutLine(it->get<std::string>());
+      // Following a supervisor: each worker's lines prefixed with its path.
+      auto from = j.find("path");
+      bool other = from != j.end() && from->is_string() && from->get<std::string>() != path;
+      OutLine(other ? from->get<std::string>() + "| " + it->get<std::string>()
+                    : it->get<std::string>());
     }
   };
   if (!g.json) print(reply->body);

@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   std::optional<std::string> id;
   std::vector<std::string> args;
   bool dry_run = false, follow = false, restart_instances = false;
-  int lines = 50;
+  int lines = 10;
   std::optional<supd::core::Millis> wait_timeout;
 
   auto* status = Verb(app, "status", "Show the state of nodes (default: the whole tree)",
@@ -104,9 +104,9 @@ int main(int argc, char** argv) {
                    "A changed simple_one_for_one template also restarts running instances");
   auto* shutdown = Verb(app, "shutdown", "Stop the whole tree and make supd exit",
                         "supctl shutdown");
-  auto* log = Verb(app, "log", "Show a worker's recent output", "supctl log -f -n 100 web");
+  auto* log = Verb(app, "log", "Show a worker's recent output (a supervisor: all its workers')", "supctl log -f -n 100 web");
   log->add_flag("-f,--follow", follow, "Keep printing new output");
-  log->add_option("-n,--lines", lines, "Lines of history (default 50)")->check(CLI::NonNegativeNumber);
+  log->add_option("-n,--lines", lines, "Lines of history (default 10)")->check(CLI::NonNegativeNumber);
   log->add_option("PATH", path, "The worker")->required();
   auto* events = Verb(app, "events", "Show recent lifecycle events (with -f: follow them)",
                       "supctl events -f");

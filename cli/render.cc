@@ -74,6 +74,11 @@ void Collect(const NodeView& n, int depth, double now, std::vector<Row>* rows) {
   r.cells[6] = FormatExit(n.last_exit);
   r.cells[7] = n.supervisor ? "" : (n.kill_mode.empty() ? "-" : n.kill_mode);
   r.cells[8] = n.status_text;
+  if (!n.log_error.empty() || n.log_dropped > 0) {  // output capture in trouble
+    std::string log = "log: " + (n.log_error.empty() ? std::string("ok") : n.log_error);
+    if (n.log_dropped > 0) log += "; dropped " + std::to_string(n.log_dropped) + " bytes";
+    r.cells[8] += (r.cells[8].empty() ? "" : "; ") + log;
+  }
   rows->push_back(std::move(r));
   for (const NodeView& c : n.children) Collect(c, depth + 1, now, rows);
 }

@@ -103,7 +103,7 @@ core::DaemonSpec ParseDaemon(Diag& diag, const Json* section, const std::string&
     auto at = [&](std::string_view key) { return Member(path, key); };
     CheckKeys(diag, s, path,
               {"socket", "socket_mode", "socket_group", "log_dir", "state_dir", "on_root_give_up",
-               "http"});
+               "http", "log_format"});
     if (const Json* v = Find(s, "socket"))
       d.socket = ReadString(diag, *v, at("socket"), "a socket path").value_or("");
     if (const Json* v = Find(s, "socket_mode"))
@@ -125,6 +125,12 @@ core::DaemonSpec ParseDaemon(Diag& diag, const Json* section, const std::string&
       d.on_root_give_up =
           ReadEnum<G>(diag, *v, at("on_root_give_up"), {{"exit", G::kExit}, {"stay", G::kStay}})
               .value_or(G::kExit);
+    }
+    if (const Json* v = Find(s, "log_format")) {
+      using F = core::DaemonSpec::LogFormat;
+      d.log_format =
+          ReadEnum<F>(diag, *v, at("log_format"), {{"text", F::kText}, {"json", F::kJson}})
+              .value_or(F::kText);
     }
     if (const Json* v = Find(s, "http")) d.http = ParseHttp(diag, *v, at("http"));
   }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "daemon/core/commands.h"
 #include "daemon/core/tree.h"
@@ -41,6 +42,34 @@ class DaemonApi {
   virtual std::uint64_t WatchState(std::function<void()> cb) = 0;
   /// Ends a Subscribe or a WatchState.
   virtual void Unsubscribe(std::uint64_t token) = 0;
+
+  /// Captured output of `path` (the `log` command), oldest first: its last `lines` lines,
+  /// or for a supervisor the last `lines` of each worker below it prefixed "PATH| ".
+  /// nullopt when there is no node at `path`.
+  virtual std::optional<std::vector<std::string>> LogTail(std::string_view path,
+                                                          std::size_t lines) const {
+    (void)path, (void)lines;
+    return std::nullopt;
+  }
+  /// New lines of `path` or of any worker below it, as they are captured. Returns a token
+  /// (0: no capture in this daemon).
+  using LogCallback = std::function<void(std::string_view path, std::string_view stream,
+                                         std::string_view line)>;
+  virtual std::uint64_t FollowLog(std::string_view path, LogCallback cb) {
+    (void)path, (void)cb;
+    return 0;
+  }
+  virtual void UnfollowLog(std::uint64_t token) { (void)token; }
+  /// A worker's capture health for `status`: the failing destination ("" = fine) and the
+  /// bytes dropped because of it. nullopt when its output is not captured.
+  struct LogState {
+    std::string error;
+    std::uint64_t dropped = 0;
+  };
+  virtual std::optional<LogState> LogStateOf(std::string_view path) const {
+    (void)path;
+    return std::nullopt;
+  }
 
   /// What `reload` asks for.
   struct ReloadOptions {

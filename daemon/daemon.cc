@@ -24,6 +24,7 @@
 #include "daemon/io/control/control_server.h"
 #include "daemon/io/core_timers.h"
 #include "daemon/io/http/http_server.h"
+#include "daemon/io/log/log_hub.h"
 #include "daemon/io/process/process_manager.h"
 #include "daemon/io/notify_systemd.h"
 #include "daemon/io/uv_handle.h"
@@ -120,6 +121,7 @@ class Daemon {
   std::string socket_path_;
   std::string state_dir_;
   uv_loop_t loop_{};
+  std::unique_ptr<io::log::LogHub> logs_;  ///< output capture; outlives processes_
   std::unique_ptr<io::ProcessManager> processes_;
   std::unique_ptr<io::CoreTimers> timers_;
   std::unique_ptr<Executor> executor_;
@@ -154,10 +156,17 @@ bool Daemon::PrepareStateDir() {
       config_.daemon.socket.empty() ? common::DefaultSocketPath() : config_.daemon.socket);
   state_dir_ = config_.daemon.state_dir.empty() ? common::DefaultStateDir()
                                                 : config_.daemon.state_dir;
-  auto error = common::MakeDirs(state_dir_);
-  if (!error) return true;
-  log_.Error(*error + " (set daemon.state_dir to a writable directory)");
-  return false;
+  log_.SetJson(config_.daemon.log_format == core::DaemonSpec::LogFormat::kJson);
+  if (auto error = common::MakeDirs(state_dir_)) {
+    log_.Error(*error + " (set daemon.state_dir to a writable directory)");
+    return false;
+  }
+  if (config_.daemon.log_dir.empty()) return true;
+  if (auto error = common::MakeDirs(config_.daemon.log_dir)) {
+    log_.Error(*error + " (set daemon.log_dir to a writable directory)");
+    return false;
+  }
+  return true;
 }
 
 bool Daemon::OpenLoop() {
@@ -169,8 +178,14 @@ bool Daemon::OpenLoop() {
 }
 
 bool Daemon::StartProcessLayer() {
+  bool json = config_.daemon.log_format == core::DaemonSpec::LogFormat::kJson;
+  logs_ = std::make_unique<io::log::LogHub>(
+      &loop_, io::log::LogHubOptions{config_.daemon.log_dir, json},
+      [this](const std::string& line) { log_.Warn(line); });
+  // From here supd's own lines never block the loop on a stderr nobody reads.
+  log_.SetSink([this](std::string_view line) { logs_->WriteDaemonLine(line); });
   processes_ = std::make_unique<io::ProcessManager>(
-      &loop_, io::ProcessManagerOptions{state_dir_, config_.daemon.log_dir},
+      &loop_, io::ProcessManagerOptions{state_dir_, config_.daemon.log_dir, logs_.get()},
       io::ProcessCallbacks{[this](const core::Event& e) {
                              if (executor_) executor_->Feed(e);
                            },
@@ -193,7 +208,7 @@ bool Daemon::BuildExecutor() {
   timers_ = std::make_unique<io::CoreTimers>(
       &loop_, [this](core::TimerId id) { executor_->Feed(core::TimerFired{id}); });
   executor_ = std::make_unique<Executor>(
-      config_, ExecutorIo{processes_.get(), timers_.get()}, log_, state_dir_,
+      config_, ExecutorIo{processes_.get(), timers_.get(), MonotonicNowMs, logs_.get()}, log_, state_dir_,
       [this](const core::TreeStopped& stopped) { OnTreeStopped(stopped); });
   executor_->OnTreeReady([this] { OnTreeReady(); });
   return true;
@@ -213,6 +228,10 @@ bool Daemon::StartControlSocket() {
     if (auto err = control_->SetAccess(daemon.socket_mode, daemon.socket_gid)) {
       log_.Warn("reload: " + *err);
     }
+    // log_format: supd's next message and every line read from now on take the new shape.
+    bool json = daemon.log_format == core::DaemonSpec::LogFormat::kJson;
+    log_.SetJson(json);
+    logs_->SetJson(json);
   });
   return true;
 }
@@ -224,6 +243,7 @@ bool Daemon::StartHttp() {
   options.unix_mode = config_.daemon.socket_mode;
   options.unix_gid = config_.daemon.socket_gid;
   options.control_requests = [this] { return control_->RequestCounts(); };
+  options.log_dropped_bytes = [this] { return logs_->DroppedBytes(); };
   http_ = std::make_unique<io::http::HttpServer>(&loop_, std::move(options), *executor_);
   if (auto err = http_->Start()) {
     log_.Error(*err);
@@ -240,7 +260,11 @@ bool Daemon::WatchOwnSignals() {
     log_.Info("SIGHUP: reloading " + config_.path);
     executor_->Reload({}, [this](const protocol::ReloadOutcome& o) { LogReload(log_, o); });
   }));
-  const int signos[] = {SIGTERM, SIGINT, SIGHUP};
+  signals_.push_back(std::make_unique<SignalWatch>([this] {
+    log_.Info("SIGUSR1: reopening log files");
+    logs_->ReopenFiles();
+  }));
+  const int signos[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
   for (std::size_t i = 0; i < signals_.size(); ++i) {
     if (auto err = signals_[i]->Start(&loop_, signos[i])) {
       log_.Error(*err);
@@ -305,6 +329,7 @@ void Daemon::CloseHandles() {
   if (http_) http_->Close();
   if (timers_) timers_->Close();
   if (processes_) processes_->Close();
+  if (logs_) logs_->Close();
 }
 
 void Daemon::CloseLoop() {
@@ -315,6 +340,8 @@ void Daemon::CloseLoop() {
   executor_.reset();
   timers_.reset();
   processes_.reset();
+  log_.SetSink(nullptr);  // plain writes again once the hub is gone
+  logs_.reset();
   uv_run(&loop_, UV_RUN_DEFAULT);
   if (uv_loop_close(&loop_) != 0) {
     log_.Warn("the event loop did not close cleanly: " + OpenHandles(&loop_) + " still open");

@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <chrono>
+
 #include "common/signals.h"
+#include "daemon/io/log/log_text.h"
 
 namespace supd {
 
@@ -17,9 +20,22 @@ bool ParseLogLevel(std::string_view text, LogLevel* out) {
 
 void Logger::Log(LogLevel level, std::string_view message) const {
   if (!Enabled(level)) return;
-  std::string line = "supd: ";
-  line.append(message);
-  line.push_back('\n');
+  std::string line;
+  if (json_) {
+    static constexpr const char* kNames[] = {"error", "warn", "info", "debug"};
+    using namespace std::chrono;
+    auto micros = duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+    io::log::AppendJsonDaemonLine(&line, micros, kNames[static_cast<int>(level)], ::getpid(),
+                                  message);
+  } else {
+    line = "supd: ";
+    line.append(message);
+    line.push_back('\n');
+  }
+  if (sink_) {
+    sink_(line);
+    return;
+  }
   // One write per line so that lines from supd and its children never interleave.
   ssize_t unused = ::write(STDERR_FILENO, line.data(), line.size());
   (void)unused;

@@ -68,6 +68,7 @@ void Executor::Dispatch() {
     Carry(tree_.Handle(event, io_.now()));
   }
   FlushLog();
+  if (release_logs_) ReleaseGoneLogs();
   dispatching_ = false;
   NotifyStateWatchers();
 }
@@ -97,8 +98,10 @@ void Executor::TrackEvent(const core::Event& event) {
     run_pid_[spawned->run] = spawned->pid;
   } else if (const auto* exited = std::get_if<core::ChildExited>(&event)) {
     forget(exited->run);
+    release_logs_ = true;
   } else if (const auto* failed = std::get_if<core::SpawnFailed>(&event)) {
     forget(failed->run);
+    release_logs_ = true;
   }
 }
 

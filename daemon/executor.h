@@ -21,12 +21,14 @@ namespace supd {
 /// Monotonic milliseconds from libuv's high-resolution clock.
 core::Millis MonotonicNowMs();
 
-/// The io the executor drives: io::ProcessManager and io::CoreTimers on the loop, or fakes
-/// in tests. Their events come back through Executor::Feed.
+/// The io the executor drives: io::ProcessManager, io::CoreTimers and io::log::LogHub on
+/// the loop, or fakes in tests. Their events come back through Executor::Feed.
 struct ExecutorIo {
   io::ProcessLayer* processes = nullptr;
   io::TimerLayer* timers = nullptr;
   std::function<core::Millis()> now = MonotonicNowMs;  ///< monotonic milliseconds
+  /// Output capture behind `log` and `status`'s log health; null: nothing is captured.
+  io::LogLayer* logs = nullptr;
 };
 
 class Executor : public DaemonApi {
@@ -59,6 +61,12 @@ class Executor : public DaemonApi {
   void Unsubscribe(std::uint64_t token) override;
   std::string Version() const override;
   bool Idle() const override;
+  std::optional<std::vector<std::string>> LogTail(std::string_view path,
+                                                  std::size_t lines) const override;
+  std::uint64_t FollowLog(std::string_view path, LogCallback cb) override;
+  void UnfollowLog(std::uint64_t token) override;
+  std::optional<LogState> LogStateOf(std::string_view path) const override;
+
   void Reload(ReloadOptions options,
               std::function<void(const protocol::ReloadOutcome&)> done) override;
 
@@ -76,6 +84,7 @@ class Executor : public DaemonApi {
   void NotifyStateWatchers();
   void TrackEvent(const core::Event& event);
   void PersistOperatorStops();
+  void ReleaseGoneLogs();  // executor_log.cc
   // executor_reload.cc
   void NextReload();
   protocol::ReloadOutcome PlanReload(const ReloadOptions& options,
@@ -88,6 +97,9 @@ class Executor : public DaemonApi {
   std::function<void(const core::TreeStopped&)> on_tree_stopped_;
   std::function<void()> on_tree_ready_;
   core::Tree tree_;
+  /// A worker exited or a reload was applied: captures of paths gone from the tree are
+  /// released at the end of the dispatch (ReleaseGoneLogs).
+  bool release_logs_ = false;
 
   std::deque<core::Event> queue_;
   bool dispatching_ = false;

@@ -62,6 +62,7 @@ json NodeToJson(const core::NodeStatus& node, const NodeContext& ctx) {
   if (!node.supervisor) {
     std::string mode = ctx.kill_mode ? ctx.kill_mode(node.path) : std::string();
     if (!mode.empty()) j["kill_mode"] = mode;
+    if (ctx.worker_extra) ctx.worker_extra(node.path, &j);
   }
   if (node.ready_after) j["ready_after_ms"] = *node.ready_after;
   if (!node.status_text.empty()) j["status_text"] = node.status_text;

@@ -21,6 +21,8 @@ inline constexpr int kProtocolVersion = 1;
 struct NodeContext {
   std::function<double(core::Millis)> to_unix;            ///< monotonic ms -> unix seconds
   std::function<std::string(std::string_view)> kill_mode;  ///< path -> "group", ... or ""
+  /// Adds daemon-side fields to a worker's NODE (`log_dropped`, `log_error`); optional.
+  std::function<void(std::string_view path, nlohmann::json* node)> worker_extra = nullptr;
 };
 
 /// "stopped", "starting", "running", "stopping", "backoff", "exited".

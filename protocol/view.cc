@@ -88,6 +88,10 @@ std::optional<NodeView> NodeFromJson(const json& j) {
   n.operator_stopped = BoolOr(j, "operator_stopped", false);
   n.autostart_off = BoolOr(j, "autostart_off", false);
   n.dynamic = BoolOr(j, "dynamic", false);
+  n.log_error = StringOr(j, "log_error");
+  if (auto it = j.find("log_dropped"); it != j.end() && it->is_number_unsigned()) {
+    n.log_dropped = it->get<unsigned long long>();
+  }
   if (auto it = j.find("children"); it != j.end() && it->is_array()) {
     for (const json& c : *it) {
       auto child = NodeFromJson(c);

@@ -45,6 +45,8 @@ struct NodeView {
   bool operator_stopped = false;
   bool autostart_off = false;  ///< `autostart: false`, not started by an operator yet
   bool dynamic = false;
+  std::string log_error;         ///< workers: the log destination failing ("" = fine)
+  unsigned long long log_dropped = 0;  ///< workers: bytes of output dropped
   std::vector<NodeView> children;
 };
 

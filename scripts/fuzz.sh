@@ -5,6 +5,7 @@
 #   request    control requests (server) and replies/NODEs (supctl)
 #   sd_notify  sd_notify datagrams from children
 #   units      durations, sizes, octal modes, signal names (config and protocol)
+#   log_framing  line framing and JSON escaping of captured child output
 # Configures a clang build in build-fuzz/, builds the targets and runs each on its seeds
 # (tests/fuzz/corpus_TARGET/; new inputs go to build-fuzz/corpus_TARGET/, crashes to
 # build-fuzz/artifacts/). Exits non-zero if a fuzzer finds a crash, a leak, a timeout or a
@@ -13,11 +14,11 @@ set -euo pipefail
 
 seconds="${1:-30}"
 case "$seconds" in
-  ''|*[!0-9]*) echo "usage: $0 [SECONDS] [config|request|sd_notify|units...]" >&2; exit 2 ;;
+  ''|*[!0-9]*) echo "usage: $0 [SECONDS] [config|request|sd_notify|units|log_framing...]" >&2; exit 2 ;;
 esac
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(config request sd_notify units)
+[ ${#targets[@]} -gt 0 ] || targets=(config request sd_notify units log_framing)
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build-fuzz"
 

@@ -143,6 +143,10 @@ struct DaemonSpec {
   std::string log_dir;             ///< empty = none (relative log files: relative to config dir)
   std::string state_dir;           ///< empty = the default for the running uid
   OnRootGiveUp on_root_give_up = OnRootGiveUp::kExit;
+  /// `log_format`: captured lines on supd's stdout and supd's own messages as text
+  /// (`PATH| line`) or one JSON object per line.
+  enum class LogFormat { kText, kJson };
+  LogFormat log_format = LogFormat::kText;
   std::optional<HttpSpec> http;    ///< absent: no HTTP listener
 };
 

@@ -211,6 +211,13 @@ struct Planner {
                                     name(before.on_root_give_up) + "→" +
                                     name(after.on_root_give_up));
     }
+    if (before.log_format != after.log_format) {
+      auto name = [](DaemonSpec::LogFormat f) {
+        return f == DaemonSpec::LogFormat::kJson ? "json" : "text";
+      };
+      plan.daemon_changes.push_back(std::string("daemon.log_format ") + name(before.log_format) +
+                                    "→" + name(after.log_format));
+    }
   }
 };
 

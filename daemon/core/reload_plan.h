@@ -53,7 +53,7 @@ struct ReloadPlan {
   /// `daemon` keys that cannot change while supd runs: "socket: takes effect at the next
   /// start of supd".
   std::vector<std::string> warnings;
-  /// `daemon` keys that change at once: "socket_mode 0600→0660".
+  /// `daemon` keys that change at once: "socket_mode 0600→0660", "log_format text→json".
   std::vector<std::string> daemon_changes;
   int added = 0;
   int removed = 0;

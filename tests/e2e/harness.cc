@@ -104,7 +104,8 @@ std::optional<nlohmann::json> Client::Call(const nlohmann::json& request, millis
   return doc;
 }
 
-pid_t SpawnToFile(std::vector<std::string> argv, const std::string& out_path, bool own_group) {
+pid_t SpawnToFile(std::vector<std::string> argv, const std::string& out_path, bool own_group,
+                  const std::string& stdout_path) {
   pid_t pid = ::fork();
   if (pid == 0) {
     if (own_group) ::setpgid(0, 0);
@@ -113,6 +114,7 @@ pid_t SpawnToFile(std::vector<std::string> argv, const std::string& out_path, bo
     ::dup2(null, 0);
     ::dup2(out, 1);
     ::dup2(out, 2);
+    if (!stdout_path.empty()) ::dup2(::open(stdout_path.c_str(), O_WRONLY | O_CREAT, 0644), 1);
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
@@ -123,11 +125,12 @@ pid_t SpawnToFile(std::vector<std::string> argv, const std::string& out_path, bo
 }
 
 SupdProcess::SupdProcess(const std::string& config_path, const std::string& socket_path,
-                         const std::string& stderr_path, std::vector<std::string> extra_args)
+                         const std::string& stderr_path, std::vector<std::string> extra_args,
+                         const std::string& stdout_path)
     : socket_(socket_path), stderr_path_(stderr_path) {
   std::vector<std::string> args = {SUPD_BIN, "-c", config_path};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  pid_ = SpawnToFile(std::move(args), stderr_path);
+  pid_ = SpawnToFile(std::move(args), stderr_path, false, stdout_path);
 }
 
 SupdProcess::~SupdProcess() {

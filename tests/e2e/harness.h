@@ -35,9 +35,10 @@ std::optional<int> WaitChild(pid_t pid, std::optional<int>* status, milliseconds
 
 /// fork + exec `argv` (argv[0] an absolute path) with stdin from /dev/null and stdout and
 /// stderr to `out_path` (truncated); with `own_group` the child leads a new process group.
-/// Returns the pid, or -1 when fork failed.
+/// A non-empty `stdout_path` takes stdout instead (opened for writing, not truncated: it
+/// may be a FIFO). Returns the pid, or -1 when fork failed.
 pid_t SpawnToFile(std::vector<std::string> argv, const std::string& out_path,
-                  bool own_group = false);
+                  bool own_group = false, const std::string& stdout_path = {});
 
 /// A blocking client connection to supd's control socket.
 class Client {
@@ -60,9 +61,11 @@ class Client {
 /// Runs `supd -c CONFIG` with stderr captured to a file.
 class SupdProcess {
  public:
-  /// Starts supd on `config_path`; `socket_path` is where it will listen.
+  /// Starts supd on `config_path`; `socket_path` is where it will listen. Its stdout goes
+  /// with stderr, or to `stdout_path` when given (see SpawnToFile).
   SupdProcess(const std::string& config_path, const std::string& socket_path,
-              const std::string& stderr_path, std::vector<std::string> extra_args = {});
+              const std::string& stderr_path, std::vector<std::string> extra_args = {},
+              const std::string& stdout_path = {});
   ~SupdProcess();
   pid_t pid() const { return pid_; }
   /// Waits until the control socket answers `version` (or supd exited). True if it answers.

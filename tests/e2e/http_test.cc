@@ -271,6 +271,36 @@ TEST_CASE("http e2e: /status.json is supctl status --json and other requests get
   CHECK(t.ControlAnswers());
 }
 
+TEST_CASE("http e2e: log capture's dropped bytes in /metrics and /status.json") {
+  if (!Installed(kCurl)) return Skip("curl not installed (apt-get install curl)");
+  json children = json::array();
+  children.push_back({{"id", "full"},
+                      {"command", {SUPD_TEST_CHILD, "--tick", "5"}},
+                      {"stdout", {{"file", "/dev/full"}}}});
+  children.push_back({{"id", "fine"}, {"command", {"/bin/sleep", "1000"}}});
+  HttpTree t(children);
+  REQUIRE(t.supd->WaitReady());
+  REQUIRE_FALSE(t.address.empty());
+  // Every tick line written to /dev/full is dropped (ENOSPC) and counted.
+  double dropped = 0;
+  REQUIRE(WaitFor([&] {
+    auto m = Samples(t.Get("/metrics").output);
+    auto it = m.find("supd_log_dropped_bytes_total{path=\"full\"}");
+    dropped = it == m.end() ? 0 : it->second;
+    return dropped > 0;
+  }, milliseconds(20000)));
+  auto m = Samples(t.Get("/metrics").output);
+  CHECK(m.at("supd_log_dropped_bytes_total{path=\"fine\"}") == 0);
+  CHECK(m.at("supd_log_dropped_bytes_total{path=\"full\"}") >= dropped);  // a counter
+  auto status = json::parse(t.Get("/status.json").output, nullptr, false);
+  REQUIRE(!status.is_discarded());
+  for (const auto& child : status["node"]["children"]) {
+    if (child["path"] != "full") continue;
+    CHECK(child["log_dropped"].get<double>() >= dropped);
+    CHECK(Has(child.value("log_error", ""), "ENOSPC"));
+  }
+}
+
 TEST_CASE("http e2e: /events streams a restart as Server-Sent Events") {
   if (!Installed(kCurl)) return Skip("curl not installed (apt-get install curl)");
   HttpTree t;

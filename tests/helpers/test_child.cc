@@ -24,6 +24,15 @@
 //                         "nproc=", "core=", "as=", "sigmask=" (hex), "sigign=" (hex, ignored
 //                         signals), then "env K=V" lines.
 //   --print-lines N       print N lines "line I" to stdout.
+//   --say TEXT            write TEXT and a newline to stdout in one write(2) (unbuffered);
+//                         "\xHH" in TEXT is the byte 0xHH (e.g. invalid UTF-8).
+//   --say-err TEXT        the same on stderr.
+//   --say-partial TEXT    write TEXT without a newline (a partial last line).
+//   --numbered N          write N lines "n=<8-digit I> <padding to 100 bytes>", one
+//                         write(2) each.
+//   --big-line N          write one line of N bytes ("B" repeated), then a newline.
+//   --flood               write 100-byte lines to stdout forever, as fast as it can.
+//   --tick MS             write "tick I" to stdout every MS ms forever.
 //   --close-stdout        close fd 1.
 //   --write-pidfile FILE  write "PID\n" to FILE.
 //   --sleep-ms N          sleep N ms (also --after-ms).
@@ -69,6 +78,41 @@ const char* g_log = nullptr;
 const char* g_path = "?";
 const char* g_term_mode = "shutdown";
 bool g_log_ts = false;
+
+// Writes all of `text` to `fd` (one write(2) unless the pipe takes less).
+void WriteAll(int fd, const std::string& text) {
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+// "\xHH" → the byte 0xHH; everything else as is.
+std::string Unescape(const std::string& in) {
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '\\' && i + 3 < in.size() && in[i + 1] == 'x') {
+      out.push_back(static_cast<char>(std::strtoul(in.substr(i + 2, 2).c_str(), nullptr, 16)));
+      i += 3;
+    } else {
+      out.push_back(in[i]);
+    }
+  }
+  return out;
+}
+
+// "n=00000042 xxx...\n", 100 bytes in all.
+std::string NumberedLine(int k) {
+  char head[16];
+  std::snprintf(head, sizeof head, "n=%08d ", k);
+  std::string line(head);
+  line.append(99 - line.size(), 'x');
+  line.push_back('\n');
+  return line;
+}
 
 // Async-signal-safe: "<CLOCK_REALTIME ns> " into buf (or nothing without --log-ts).
 std::size_t TimestampPrefix(char* buf, std::size_t size) {
@@ -262,6 +306,11 @@ int main(int argc, char** argv) {
     } else if (a == "--sd-ping") {
       std::string ms = next();
       actions.emplace_back(a, ms + " " + next());
+    } else if (a == "--say" || a == "--say-err" || a == "--say-partial" || a == "--numbered" ||
+               a == "--big-line" || a == "--tick") {
+      actions.emplace_back(a, next());
+    } else if (a == "--flood") {
+      actions.emplace_back(a, "");
     } else if (a == "--fork" || a == "--print-lines" || a == "--write-pidfile" ||
                a == "--sleep-ms" || a == "--after-ms" || a == "--sleep-until-ms" || a == "--signal-self" ||
                a == "--exit" || a == "--sd-notify") {
@@ -354,6 +403,23 @@ int main(int argc, char** argv) {
     } else if (a == "--print-lines") {
       int n = std::atoi(v.c_str());
       for (int k = 0; k < n; ++k) std::printf("line %d\n", k);
+    } else if (a == "--say" || a == "--say-err" || a == "--say-partial") {
+      std::string text = Unescape(v) + (a == "--say-partial" ? "" : "\n");
+      WriteAll(a == "--say-err" ? 2 : 1, text);
+    } else if (a == "--numbered") {
+      int n = std::atoi(v.c_str());
+      for (int k = 0; k < n; ++k) WriteAll(1, NumberedLine(k));
+    } else if (a == "--big-line") {
+      WriteAll(1, std::string(std::strtoul(v.c_str(), nullptr, 10), 'B') + "\n");
+    } else if (a == "--flood") {
+      std::string block;
+      for (int k = 0; k < 100; ++k) block += NumberedLine(k);
+      for (;;) WriteAll(1, block);
+    } else if (a == "--tick") {
+      for (int k = 0;; ++k) {
+        WriteAll(1, "tick " + std::to_string(k) + "\n");
+        SleepMs(std::atol(v.c_str()));
+      }
     } else if (a == "--close-stdout") {
       close(1);
     } else if (a == "--write-pidfile") {

@@ -102,12 +102,20 @@ inline std::shared_ptr<core::WorkerSpec> NotifyChildSpec(std::vector<std::string
 
 class Harness {
  public:
-  explicit Harness(bool init = true, std::string state_dir = "") {
+  /// Makes the output capture of the manager on the harness's loop (e.g. a log::LogHub).
+  using CaptureFactory = std::function<std::unique_ptr<OutputCapture>(uv_loop_t*)>;
+
+  /// With `capture`, the manager captures output through what it makes; the harness owns
+  /// it and destroys it right after the manager.
+  explicit Harness(bool init = true, std::string state_dir = "",
+                   const CaptureFactory& capture = nullptr) {
     REQUIRE(uv_loop_init(&loop_) == 0);
     dir_ = TempDir("h");
     ProcessManagerOptions opts;
     opts.state_dir = state_dir.empty() ? dir_ + "/state" : state_dir;
     opts.log_dir = dir_;
+    if (capture) capture_ = capture(&loop_);
+    opts.capture = capture_.get();
     ProcessCallbacks cb;
     cb.on_event = [this](const core::Event& e) { events_.push_back(e); };
     cb.on_log = [this](const std::string& l) { logs_.push_back(l); };
@@ -134,6 +142,7 @@ class Harness {
     }, 5000);
     pm_->Close();
     pm_.reset();
+    capture_.reset();
     uv_run(&loop_, UV_RUN_DEFAULT);  // close callbacks
     CHECK(uv_loop_close(&loop_) == 0);
     std::set<pid_t> left = OwnChildren();
@@ -147,6 +156,7 @@ class Harness {
   }
 
   ProcessManager& pm() { return *pm_; }
+  OutputCapture* capture() { return capture_.get(); }
   uv_loop_t* loop() { return &loop_; }
   const std::string& dir() const { return dir_; }
   std::vector<std::string>& logs() { return logs_; }
@@ -220,6 +230,7 @@ class Harness {
  private:
   uv_loop_t loop_;
   std::string dir_;
+  std::unique_ptr<OutputCapture> capture_;
   std::unique_ptr<ProcessManager> pm_;
   std::vector<core::Event> events_;
   std::vector<std::string> logs_;

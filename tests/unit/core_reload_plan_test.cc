@@ -111,10 +111,11 @@ TEST_CASE("plan: policy vs process fields, daemon keys") {
   after.root = DeepCopy(before.root);
   after.daemon.socket = "/run/other.sock";
   after.daemon.socket_mode = 0660;
+  after.daemon.log_format = core::DaemonSpec::LogFormat::kJson;
   core::ReloadPlan plan = core::PlanReload(before, after, false);
   CHECK(plan.warnings ==
         V{"daemon.socket →/run/other.sock: takes effect at the next start of supd"});
-  CHECK(plan.daemon_changes == V{"daemon.socket_mode 0600→0660"});
+  CHECK(plan.daemon_changes == V{"daemon.socket_mode 0600→0660", "daemon.log_format text→json"});
   CHECK(plan.changes.empty());
 }
 

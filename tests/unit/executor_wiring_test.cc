@@ -5,6 +5,8 @@
 
 #include <stdlib.h>
 
+#include <csignal>
+
 #include <filesystem>
 #include <fstream>
 #include <algorithm>
@@ -80,6 +82,39 @@ class FakeTimers : public io::TimerLayer {
   std::map<core::TimerId, core::Millis> due;
 };
 
+/// Captured output as a map path -> lines; records what the executor releases.
+class FakeLogs : public io::LogLayer {
+ public:
+  std::optional<std::vector<std::string>> Tail(std::string_view path,
+                                               std::size_t n) const override {
+    auto it = lines.find(path);
+    if (it == lines.end()) return std::nullopt;
+    std::vector<std::string> out = it->second;
+    if (out.size() > n) out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(n));
+    return out;
+  }
+  std::vector<std::string> PathsUnder(std::string_view path) const override {
+    std::vector<std::string> out;
+    for (const auto& [p, l] : lines) {
+      if (path.empty() || p == path || p.rfind(std::string(path) + "/", 0) == 0) out.push_back(p);
+    }
+    return out;
+  }
+  std::uint64_t Follow(std::string, Follower) override { return 1; }
+  void Unfollow(std::uint64_t) override {}
+  std::optional<State> StateOf(std::string_view path) const override {
+    if (lines.find(path) == lines.end()) return std::nullopt;
+    return State{"", 7};
+  }
+  void Release(std::string_view path) override {
+    released.emplace_back(path);
+    lines.erase(lines.find(path));
+  }
+
+  std::map<std::string, std::vector<std::string>, std::less<>> lines;
+  std::vector<std::string> released;
+};
+
 /// A temporary state dir, removed with everything in it.
 class TempDir {
  public:
@@ -102,7 +137,7 @@ struct Rig {
                std::string config_path = {})
       : log(LogLevel::kError),
         executor(MakeConfig(std::move(root), on_give_up, std::move(config_path)),
-                 ExecutorIo{&processes, &timers, [this] { return timers.now; }}, log,
+                 ExecutorIo{&processes, &timers, [this] { return timers.now; }, &logs}, log,
                  state.path(),
                  [this](const core::TreeStopped& s) { stopped.push_back(s); }) {
     processes.feed = [this](core::Event e) { executor.Feed(std::move(e)); };
@@ -133,6 +168,7 @@ struct Rig {
   Logger log;
   FakeProcesses processes;
   FakeTimers timers;
+  FakeLogs logs;
   Executor executor;
   std::vector<core::TreeStopped> stopped;
   int tree_ready = 0;
@@ -331,6 +367,51 @@ TEST_CASE("reload: a second reload during the first waits, each replies once app
   });
   CHECK(done.back() == "dry yes");
   CHECK(rig.processes.signals.size() == 2);
+}
+
+TEST_CASE("log: a worker's tail and state come from the log layer, a supervisor's are prefixed") {
+  Rig r(Sup("", Strategy::kOneForOne, 3, 5000,
+            {Worker("a"), Sup("g", Strategy::kOneForOne, 3, 5000, {Worker("b")})}));
+  r.executor.Start();
+  r.logs.lines["a"] = {"a1", "a2", "a3"};
+  r.logs.lines["g/b"] = {"b1"};
+  CHECK(*r.executor.LogTail("a", 2) == std::vector<std::string>{"a2", "a3"});
+  CHECK(*r.executor.LogTail("g", 10) == std::vector<std::string>{"g/b| b1"});
+  CHECK(*r.executor.LogTail("", 1) == std::vector<std::string>{"a| a3", "g/b| b1"});
+  CHECK_FALSE(r.executor.LogTail("nope", 10));
+  CHECK(r.executor.LogStateOf("a")->dropped == 7);
+  CHECK_FALSE(r.executor.LogStateOf("g"));
+}
+
+TEST_CASE("reload: a removed child's capture is released once it is stopped, kept ones stay") {
+  TempDir dir;
+  const std::string file = dir.path() + "/supd.json";
+  auto write = [&](const std::string& ids) {
+    std::ofstream(file) << R"({"children": [)" << ids << "]}";
+  };
+  write(R"({"id": "a", "command": ["/bin/a"]}, {"id": "b", "command": ["/bin/b"]},
+           {"id": "c", "command": ["/bin/c"]})");
+  config::LoadResult loaded = config::LoadFile(file);
+  REQUIRE(loaded.config);
+  Rig rig(loaded.config->root, core::DaemonSpec::OnRootGiveUp::kExit, file);
+  rig.executor.Start();
+  REQUIRE(rig.processes.spawns.size() == 3);
+  for (const char* p : {"a", "b", "c"}) rig.logs.lines[p] = {std::string(p) + " said"};
+  // c is stopped by an operator: a reload that removes it has no exit to wait for.
+  rig.Operate(Op::kStop, "c");
+  rig.processes.Exit(rig.processes.spawns[2].run, ExitStatus::Signaled(SIGTERM));
+  CHECK(rig.logs.released.empty());  // stopped, still in the tree: its log stays readable
+  write(R"({"id": "a", "command": ["/bin/a"]})");
+  bool done = false;
+  rig.executor.Reload({}, [&done](const protocol::ReloadOutcome&) { done = true; });
+  REQUIRE(rig.processes.signals.size() == 2);  // c's stop, then b's
+  CHECK(rig.logs.released.empty());            // b still runs: its last lines may come
+  rig.processes.Exit(rig.processes.spawns[1].run, ExitStatus::Signaled(SIGTERM));
+  CHECK(done);
+  std::sort(rig.logs.released.begin(), rig.logs.released.end());
+  CHECK(rig.logs.released == std::vector<std::string>{"b", "c"});
+  CHECK(rig.logs.PathsUnder("") == std::vector<std::string>{"a"});
+  CHECK(rig.executor.LogTail("a", 10)->size() == 1);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "common/fs.h"
 #include "common/units.h"
 #include "daemon/io/control/status_reply.h"
+#include "daemon/io/log/log_text.h"
 #include "daemon/io/socket_file.h"
 #include "protocol/reply.h"
 #include "protocol/request.h"
@@ -39,7 +40,8 @@ struct ControlServer::Connection {
   bool reading = false;
   bool busy = false;        ///< a request awaits its reply (operation, wait)
   bool processing = false;  ///< ProcessQueued is on the stack
-  bool follow = false;      ///< an `events` stream
+  bool follow = false;      ///< an `events` or `log` stream
+  std::uint64_t log_follow = 0;  ///< FollowLog token of a `log` stream
   bool eof = false;
   bool closing = false;     ///< close once the output is flushed
   bool dead = false;
@@ -366,9 +368,7 @@ void ControlServer::HandleLine(Connection& c, std::string_view line) {
       Reload(c, DaemonApi::ReloadOptions{r.dry_run, r.restart_instances});
       return;
     case Cmd::kLog:
-      Send(c, protocol::ErrorLine(ErrorCode::kBadRequest,
-                                  std::string(protocol::ToString(r.cmd)) +
-                                      ": not available yet in this version"));
+      HandleLog(c, r);
       return;
     case Cmd::kEvents:
       if (r.follow) {
@@ -606,6 +606,7 @@ void ControlServer::Drop(Connection& c) {
   c.dead = true;
   followers_.erase(&c);
   waiters_.erase(&c);
+  if (c.log_follow != 0) api_.UnfollowLog(std::exchange(c.log_follow, 0));
   c.wait_timer.Reset();
   c.pipe.Reset();
   auto it = conns_.find(c.id);
@@ -615,6 +616,44 @@ void ControlServer::Drop(Connection& c) {
   }
   if (closed_ && conns_.empty()) flush_timer_.Reset();  // everyone flushed: no wait
   if (depth_ == 0) Collect();
+}
+
+// ---- log ---------------------------------------------------------------------------------
+
+void ControlServer::HandleLog(Connection& c, const protocol::Request& r) {
+  auto lines = api_.LogTail(r.path, static_cast<std::size_t>(r.lines));
+  if (!lines) {
+    Send(c, protocol::ErrorLine(ErrorCode::kNotFound, NoChildMessage(r.path)));
+    return;
+  }
+  // Captured lines are arbitrary bytes: escaped by hand (invalid UTF-8 kept as \u00XX).
+  std::string reply = R"({"ok":true,"lines":[)";
+  for (std::size_t i = 0; i < lines->size(); ++i) {
+    if (i) reply.push_back(',');
+    log::AppendJsonString(&reply, (*lines)[i]);
+  }
+  reply += "]}\n";
+  Send(c, std::move(reply));
+  if (!r.follow || c.dead) return;
+  c.follow = true;
+  c.queue.clear();
+  c.queued_bytes = 0;
+  std::uint64_t id = c.id;
+  // A follower that does not read is dropped by Send (max_output), never waited for.
+  c.log_follow = api_.FollowLog(
+      r.path, [this, id](std::string_view path, std::string_view stream, std::string_view line) {
+        auto it = conns_.find(id);
+        if (it == conns_.end() || it->second->dead) return;
+        Guard guard(this);
+        std::string out = "{\"path\":";
+        log::AppendJsonString(&out, path);
+        out += ",\"stream\":\"";
+        out += stream;
+        out += "\",\"line\":";
+        log::AppendJsonString(&out, line);
+        out += "}\n";
+        Send(*it->second, std::move(out));
+      });
 }
 
 }  // namespace supd::io

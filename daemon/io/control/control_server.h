@@ -17,7 +17,10 @@
 #include <unordered_set>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "daemon/api.h"
+#include "protocol/request.h"
 #include "daemon/io/uv_handle.h"
 
 namespace supd::io {
@@ -88,6 +91,8 @@ class ControlServer {
   bool CheckWaitOrThrow(Connection& c);  ///< true when it sent the reply
   void EndWait(Connection& c);
   void OnEvent(const core::Lifecycle& event, double unix_time);
+  /// `log {path, lines?, follow?}` (control_log.cc).
+  void HandleLog(Connection& c, const protocol::Request& r);
   void OnStateChanged();
   void Send(Connection& c, std::string line);
   void Finish(Connection& c);     ///< a request got its reply: go on with the next

@@ -5,7 +5,14 @@ namespace supd::io {
 protocol::NodeContext NodeContextOf(const DaemonApi& api) {
   return protocol::NodeContext{
       [&api](core::Millis ms) { return api.ToUnixTime(ms); },
-      [&api](std::string_view p) { return api.EffectiveKillMode(p); }};
+      [&api](std::string_view p) { return api.EffectiveKillMode(p); },
+      // A captured worker's log health: `log_dropped` always, `log_error` while failing.
+      [&api](std::string_view p, nlohmann::json* node) {
+        auto state = api.LogStateOf(p);
+        if (!state) return;
+        (*node)["log_dropped"] = state->dropped;
+        if (!state->error.empty()) (*node)["log_error"] = state->error;
+      }};
 }
 
 std::string NoChildMessage(std::string_view path) {

@@ -10,8 +10,8 @@
 
 namespace supd::io {
 
-/// How protocol::NodeToJson reaches the daemon (unix time, kill modes). `api` must outlive
-/// the returned context.
+/// How protocol::NodeToJson reaches the daemon (unix time, kill modes, log health). `api`
+/// must outlive the returned context.
 protocol::NodeContext NodeContextOf(const DaemonApi& api);
 
 /// `no child "PATH"`: the message of a not_found error.

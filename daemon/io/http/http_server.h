@@ -42,7 +42,7 @@ struct HttpServerOptions {
   std::size_t max_event_backlog = 1 << 20;
   /// Counters kept elsewhere, read at each scrape (may be empty).
   std::function<std::map<std::string, std::uint64_t>()> control_requests;
-  /// Hook for log capture's per-child dropped bytes (empty until log capture provides it).
+  /// Log capture's dropped bytes per worker path (io::log::LogHub::DroppedBytes).
   std::function<std::map<std::string, std::uint64_t>()> log_dropped_bytes;
 };
 

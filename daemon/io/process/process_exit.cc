@@ -140,6 +140,8 @@ void ProcessManager::Impl::Finish(core::RunId id) {
   awaiting_empty.erase(id);
   if (state.IsOpen()) state.Remove(run->pid);
   if (!run->cgroup.empty()) CgroupRemove(run->cgroup);
+  // Its last words are read (and a partial line written out) before its exit is told.
+  if (options.capture != nullptr) options.capture->RunEnded(run->path);
   Emit(core::ChildExited{id, run->status});
 }
 

@@ -86,7 +86,14 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
   }
   SpawnPlan plan;
   PlanFds fds;
-  if (auto err = BuildPlan(spec, options.log_dir, &plan, &fds)) {
+  int captured[2] = {-1, -1};
+  if (options.capture != nullptr) {
+    if (auto err = options.capture->StdioFor(cmd.path, spec, &captured[0], &captured[1])) {
+      EmitSpawnFailed(cmd.run, "spawn failed: " + *err);
+      return;
+    }
+  }
+  if (auto err = BuildPlan(spec, options.log_dir, &plan, &fds, captured[0], captured[1])) {
     EmitSpawnFailed(cmd.run, *err);
     return;
   }
@@ -142,6 +149,7 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
   Run& r = *run;
   by_pid[r.pid] = &r;
   runs[r.id] = std::move(run);
+  if (options.capture != nullptr) options.capture->RunStarted(r.path, r.pid);
   Emit(core::ChildSpawned{r.id, r.pid});
   StartReadiness(r);
 }

@@ -13,6 +13,7 @@
 #include "daemon/core/commands.h"
 #include "daemon/core/events.h"
 #include "daemon/io/layers.h"
+#include "daemon/io/process/output_capture.h"
 
 namespace supd::io {
 
@@ -21,6 +22,9 @@ struct ProcessManagerOptions {
   std::string state_dir;
   /// Base for relative `stdout`/`stderr` file paths.
   std::string log_dir;
+  /// Output capture ("log" and {"file"} outputs through pipes); null: the child gets the
+  /// file or supd's stdout directly. Must outlive the manager.
+  OutputCapture* capture = nullptr;
 };
 
 /// What the process layer reports. Callbacks may run synchronously inside Spawn/Signal

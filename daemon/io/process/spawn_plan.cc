@@ -50,7 +50,14 @@ std::vector<std::string> BuildEnv(const core::WorkerSpec& spec) {
 
 // Source fd for an output spec: -1 = /dev/null, or an fd (inherited or opened into `fds`).
 std::optional<std::string> OutputFd(const core::OutputSpec& out, int inherit_fd,
-                                    const std::string& log_dir, PlanFds* fds, int* fd) {
+                                    const std::string& log_dir, PlanFds* fds, int* fd,
+                                    int captured) {
+  bool capturable = out.kind == core::OutputSpec::Kind::kLog ||
+                    out.kind == core::OutputSpec::Kind::kFile;
+  if (capturable && captured >= 0) {
+    *fd = captured;
+    return std::nullopt;
+  }
   switch (out.kind) {
     case core::OutputSpec::Kind::kNull:
       *fd = -1;
@@ -114,7 +121,8 @@ PlanFds::~PlanFds() {
 }
 
 std::optional<std::string> BuildPlan(const core::WorkerSpec& spec, const std::string& log_dir,
-                                     SpawnPlan* plan, PlanFds* fds) {
+                                     SpawnPlan* plan, PlanFds* fds, int captured_out,
+                                     int captured_err) {
   if (spec.command.empty()) return "spawn failed: empty command";
   plan->envp = BuildEnv(spec);
   std::string path_env;
@@ -134,10 +142,14 @@ std::optional<std::string> BuildPlan(const core::WorkerSpec& spec, const std::st
   }
   if (auto e = Credentials(spec, plan)) return e;
   plan->stdio[0] = -1;
-  if (auto e = OutputFd(spec.stdout_spec, 1, log_dir, fds, &plan->stdio[1])) return e;
+  if (auto e = OutputFd(spec.stdout_spec, 1, log_dir, fds, &plan->stdio[1], captured_out)) {
+    return e;
+  }
   if (spec.stderr_spec.kind == core::OutputSpec::Kind::kStdout) {
-    plan->stdio[2] = plan->stdio[1];
-  } else if (auto e = OutputFd(spec.stderr_spec, 2, log_dir, fds, &plan->stdio[2])) {
+    // Captured: its own pipe to the same destination, so lines keep their stream.
+    plan->stdio[2] = captured_err >= 0 ? captured_err : plan->stdio[1];
+  } else if (auto e = OutputFd(spec.stderr_spec, 2, log_dir, fds, &plan->stdio[2],
+                               captured_err)) {
     return e;
   }
   return std::nullopt;

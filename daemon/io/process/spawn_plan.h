@@ -21,8 +21,11 @@ struct PlanFds {
 };
 
 /// Fills `plan` (all but the notify and cgroup fds) from `spec`. Relative output files are
-/// taken relative to `log_dir`. Returns the SpawnFailed message on failure.
+/// taken relative to `log_dir`. `captured_out`/`captured_err` (when >= 0) are the capture
+/// pipes that "log" and {"file"} outputs get instead (see OutputCapture). Returns the
+/// SpawnFailed message on failure.
 std::optional<std::string> BuildPlan(const core::WorkerSpec& spec, const std::string& log_dir,
-                                     SpawnPlan* plan, PlanFds* fds);
+                                     SpawnPlan* plan, PlanFds* fds, int captured_out = -1,
+                                     int captured_err = -1);
 
 }  // namespace supd::io
