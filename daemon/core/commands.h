@@ -19,13 +19,15 @@ struct Spawn {
   RunId run;
   std::string path;                        ///< e.g. "pipeline/index"
   std::shared_ptr<const WorkerSpec> spec;  ///< command already includes dynamic args
-  Millis shutdown_hint = 5000;             ///< for leftovers of a self-exited run (kill scope)
 };
 
 /// Send `signo` to a run (scope: its spec's kill_mode). Never sent after its exit is seen.
 struct Signal {
   RunId run;
   int signo;
+  /// Why, for the daemon's log when the reason is not a stop (e.g. the watchdog); "" for
+  /// stops, which their Lifecycle events already tell.
+  std::string why = {};
 };
 
 /// Send `signo` to the main process of a run, as an operator asked (`supctl signal`).

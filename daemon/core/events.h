@@ -37,8 +37,17 @@ struct SpawnFailed { RunId run; std::string message; std::string error = {}; };
 struct ChildExited { RunId run; ExitStatus status; };
 /// Free-form readiness status line (sd_notify STATUS=...), shown in status.
 struct ChildStatusText { RunId run; std::string text; };
-/// The watchdog of a run expired (no WATCHDOG=1 in time): the core kills it; its exit is
-/// abnormal.
+/// The run's main process was reaped, but its process group / cgroup still holds
+/// processes. Unless a stop is already under way the core stops them (stop signal, SIGKILL
+/// after `shutdown`); ChildExited (with the main process's status) follows once nothing is
+/// left. Readiness ends here: a run never becomes ready after its main process died.
+struct MainExited { RunId run; };
+/// A `ready: "sd_notify"` run sent WATCHDOG=1 (`interval` empty) or WATCHDOG_USEC=
+/// (`interval`: the new watchdog period, ms). The core owns the watchdog deadline: armed
+/// at readiness, pushed back by each ping.
+struct WatchdogPing { RunId run; std::optional<Millis> interval; };
+/// The run asked for its own watchdog to fire (WATCHDOG=trigger): the core kills it; its
+/// exit is abnormal.
 struct WatchdogExpired { RunId run; };
 struct TimerFired { TimerId timer; };
 /// The executor carried an OperatorSignal: `delivered` is false when the run's main
@@ -72,7 +81,7 @@ struct ReloadRequest {
 };
 
 using Event = std::variant<ChildSpawned, ChildReady, SpawnFailed, ChildExited,
-                           ChildStatusText, WatchdogExpired, TimerFired, OperatorRequest,
-                           OperatorSignalSent, ReloadRequest>;
+                           ChildStatusText, MainExited, WatchdogPing, WatchdogExpired,
+                           TimerFired, OperatorRequest, OperatorSignalSent, ReloadRequest>;
 
 }  // namespace supd::core

@@ -40,8 +40,10 @@ inline bool Live(Phase p) {
          p == Phase::kKilling || p == Phase::kBackoff || p == Phase::kDead;
 }
 
-/// What a timer armed for a child is for.
-enum class TimerPurpose { kNone, kStartTimeout, kShutdown, kBackoff };
+/// What a timer armed for a child is for. The child's own timer (`timer`) serves the
+/// first three; a run's deadlines (`run_timer`, supervisor_run.cc) the last three.
+enum class TimerPurpose { kNone, kStartTimeout, kShutdown, kBackoff, kReadyAfter, kWatchdog,
+                          kLeftoverKill };
 
 /// One child of a supervisor (or the root). Owned by its supervisor; its address is
 /// stable while it exists.
@@ -64,6 +66,11 @@ struct Child {
   TimerId timer = 0;  ///< 0 = none
   TimerPurpose timer_purpose = TimerPurpose::kNone;
   bool start_timed_out = false;  ///< being stopped because start_timeout expired
+  /// The live run's own deadline, beside `timer`: `ready: {"after"}`, the sd_notify
+  /// watchdog, or SIGKILL for the leftovers of a main process that exited. 0 = none.
+  TimerId run_timer = 0;
+  TimerPurpose run_timer_purpose = TimerPurpose::kNone;
+  Millis watchdog = 0;  ///< the run's watchdog period (WATCHDOG_USEC may change it); 0: none
 
   Millis since = 0;
   Millis spawned_at = 0;
@@ -113,6 +120,10 @@ struct Context {
   void ArmTimer(Child& c, TimerPurpose purpose, Millis after);
   /// Cancels the child's timer, if any.
   void CancelTimer(Child& c);
+  /// Arms the live run's deadline (replacing an earlier one), beside the child's timer.
+  void ArmRunTimer(Child& c, TimerPurpose purpose, Millis after);
+  /// Cancels the run's deadline, if any.
+  void CancelRunTimer(Child& c);
 };
 
 }  // namespace supd::core

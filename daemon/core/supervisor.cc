@@ -3,7 +3,6 @@
 #include "daemon/core/supervisor.h"
 
 #include <algorithm>
-#include <limits>
 #include <utility>
 
 namespace supd::core {
@@ -11,21 +10,39 @@ namespace supd::core {
 Child::Child() = default;
 Child::~Child() = default;
 
-void Context::ArmTimer(Child& c, TimerPurpose purpose, Millis after) {
-  CancelTimer(c);
-  c.timer = next_timer++;
-  c.timer_purpose = purpose;
-  timers[c.timer] = &c;
-  Emit(core::ArmTimer{c.timer, after});
+namespace {
+
+void Arm(Context& ctx, Child& c, TimerId& slot, TimerPurpose& slot_purpose,
+         TimerPurpose purpose, Millis after) {
+  slot = ctx.next_timer++;
+  slot_purpose = purpose;
+  ctx.timers[slot] = &c;
+  ctx.Emit(core::ArmTimer{slot, after});
 }
 
-void Context::CancelTimer(Child& c) {
-  if (c.timer == 0) return;
-  timers.erase(c.timer);
-  Emit(core::CancelTimer{c.timer});
-  c.timer = 0;
-  c.timer_purpose = TimerPurpose::kNone;
+void Cancel(Context& ctx, TimerId& slot, TimerPurpose& slot_purpose) {
+  if (slot == 0) return;
+  ctx.timers.erase(slot);
+  ctx.Emit(core::CancelTimer{slot});
+  slot = 0;
+  slot_purpose = TimerPurpose::kNone;
 }
+
+}  // namespace
+
+void Context::ArmTimer(Child& c, TimerPurpose purpose, Millis after) {
+  CancelTimer(c);
+  Arm(*this, c, c.timer, c.timer_purpose, purpose, after);
+}
+
+void Context::CancelTimer(Child& c) { Cancel(*this, c.timer, c.timer_purpose); }
+
+void Context::ArmRunTimer(Child& c, TimerPurpose purpose, Millis after) {
+  CancelRunTimer(c);
+  Arm(*this, c, c.run_timer, c.run_timer_purpose, purpose, after);
+}
+
+void Context::CancelRunTimer(Child& c) { Cancel(*this, c.run_timer, c.run_timer_purpose); }
 
 Supervisor::Supervisor(Child& self, Context& ctx)
     : self_(self),
@@ -58,6 +75,7 @@ Child& Supervisor::AddChild(const ChildSpec& spec, std::string id, bool dynamic,
 
 void Supervisor::RemoveChild(Child& c) {
   ctx_.CancelTimer(c);
+  ctx_.CancelRunTimer(c);
   Flush(c);
   if (c.run != 0) ctx_.runs.erase(c.run);
   // A reload may have given the id to a new slot already (a child turned into a supervisor).
@@ -69,6 +87,7 @@ void Supervisor::RemoveDynamicChildren() {
   for (const auto& c : children_) {
     if (!c->dynamic) continue;
     ctx_.CancelTimer(*c);
+    ctx_.CancelRunTimer(*c);
     if (c->run != 0) ctx_.runs.erase(c->run);
     by_id_.erase(c->spec.id);
   }
@@ -316,13 +335,10 @@ bool Supervisor::StartChild(Child& c) {
   c.pid.reset();
   c.spawned_at = ctx_.now;
   ctx_.SetPhase(c, Phase::kStarting);
-  Millis hint = c.spec.shutdown.timeout;
-  if (c.spec.shutdown.kind == Shutdown::Kind::kBrutalKill) hint = 0;
-  // The leftovers of a self-exited run wait as long as a stop would: for infinity, forever.
-  if (c.spec.shutdown.kind == Shutdown::Kind::kInfinity) {
-    hint = std::numeric_limits<Millis>::max();
-  }
-  ctx_.Emit(Spawn{c.run, c.path, c.worker, hint});
+  ctx_.Emit(Spawn{c.run, c.path, c.worker});
+  c.watchdog = c.worker->ready.kind == ReadySpec::Kind::kSdNotify && c.worker->watchdog
+                   ? std::max<Millis>(*c.worker->watchdog, 0)
+                   : 0;
   if (c.worker->ready.kind != ReadySpec::Kind::kExec)
     ctx_.ArmTimer(c, TimerPurpose::kStartTimeout, c.worker->start_timeout);
   return true;

@@ -49,6 +49,14 @@ class Supervisor {
   void OnExited(Child& c, ExitStatus status);
   void OnWatchdog(Child& c);
   void OnTimer(Child& c, TimerPurpose purpose);
+  // supervisor_run.cc: the deadlines of a live run (README, "Readiness" and "How supd
+  // behaves"), on the run's own timer beside the child's.
+  /// The run's main process exited leaving processes in its scope: stop them.
+  void OnMainExited(Child& c);
+  /// WATCHDOG=1 / WATCHDOG_USEC=: push the watchdog deadline back (from readiness on).
+  void OnWatchdogPing(Child& c, std::optional<Millis> interval);
+  /// The run's deadline (kReadyAfter, kWatchdog, kLeftoverKill) expired.
+  void OnRunTimer(Child& c, TimerPurpose purpose);
   void OnNotice(const Notice& notice);
   /// Takes `spec` (this supervisor's new spec, same id) as a reload: policy at once,
   /// removed children stopped (reverse start order) and removed, changed workers
@@ -135,6 +143,9 @@ class Supervisor {
   void BuildBranch(Child& failed, Task& task);
   void MaybeAutoShutdown(bool significant, ExitStatus status);
   std::string RestartDetail() const;
+
+  // supervisor_run.cc
+  void ArmWatchdog(Child& c);
 
   // supervisor_reload.cc: a reload as a task of usual steps.
   void StartReload(const ChildSpec& spec, bool restart_instances);

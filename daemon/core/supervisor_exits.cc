@@ -11,6 +11,9 @@ namespace supd::core {
 void Supervisor::OnSpawned(Child& c, int pid) {
   c.pid = pid;
   EmitLifecycle(Lifecycle::Kind::kStarted, c);
+  // `ready: {"after": D}` counts from the spawn.
+  if (c.worker->ready.kind == ReadySpec::Kind::kAfter && c.phase == Phase::kStarting)
+    ctx_.ArmRunTimer(c, TimerPurpose::kReadyAfter, std::max<Millis>(c.worker->ready.after, 0));
 }
 
 void Supervisor::OnReady(Child& c) {
@@ -21,6 +24,7 @@ void Supervisor::OnReady(Child& c) {
   c.ready_at = ctx_.now;
   c.ready_after = ctx_.now - c.spawned_at;
   EmitLifecycle(Lifecycle::Kind::kReady, c);
+  ArmWatchdog(c);  // the watchdog runs from readiness on
   StepDoneFor(c);
 }
 
@@ -45,6 +49,7 @@ void Supervisor::OnExited(Child& c, ExitStatus status) {
   c.pid.reset();
   c.ready = false;
   ctx_.CancelTimer(c);
+  ctx_.CancelRunTimer(c);
   auto emit = [&](ExitReason reason, std::string detail) {
     c.last_exit = NodeStatus::LastExit{status, reason};
     Lifecycle ev{Lifecycle::Kind::kExited, c.path, false, pid, reason, status, std::move(detail)};
@@ -111,6 +116,11 @@ void Supervisor::OnTimer(Child& c, TimerPurpose purpose) {
       } else {
         DoRestart(c);
       }
+      break;
+    case TimerPurpose::kReadyAfter:
+    case TimerPurpose::kWatchdog:
+    case TimerPurpose::kLeftoverKill:
+      OnRunTimer(c, purpose);
       break;
     case TimerPurpose::kNone:
       break;

@@ -352,9 +352,14 @@ std::vector<Command> Tree::Handle(const Event& event, Millis now) {
           Child* c = it->second;
           ++impl_->generation;
           ctx.timers.erase(it);
-          const TimerPurpose purpose = c->timer_purpose;
-          c->timer = 0;
-          c->timer_purpose = TimerPurpose::kNone;
+          // The child's own timer or its run's deadline: forget it before acting, so the
+          // handler may arm the slot again.
+          const bool run_timer = c->run_timer == ev.timer;
+          TimerId& slot = run_timer ? c->run_timer : c->timer;
+          TimerPurpose& slot_purpose = run_timer ? c->run_timer_purpose : c->timer_purpose;
+          const TimerPurpose purpose = slot_purpose;
+          slot = 0;
+          slot_purpose = TimerPurpose::kNone;
           if (c->owner != nullptr) c->owner->OnTimer(*c, purpose);
         } else {
           Child* c = run_child(ev.run);
@@ -370,6 +375,10 @@ std::vector<Command> Tree::Handle(const Event& event, Millis now) {
             c->owner->OnExited(*c, ev.status);
           } else if constexpr (std::is_same_v<T, ChildStatusText>) {
             c->status_text = ev.text;
+          } else if constexpr (std::is_same_v<T, MainExited>) {
+            c->owner->OnMainExited(*c);
+          } else if constexpr (std::is_same_v<T, WatchdogPing>) {
+            c->owner->OnWatchdogPing(*c, ev.interval);
           } else if constexpr (std::is_same_v<T, WatchdogExpired>) {
             c->owner->OnWatchdog(*c);
           }

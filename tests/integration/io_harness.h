@@ -117,7 +117,12 @@ class Harness {
     if (capture) capture_ = capture(&loop_);
     opts.capture = capture_.get();
     ProcessCallbacks cb;
-    cb.on_event = [this](const core::Event& e) { events_.push_back(e); };
+    cb.on_event = [this](const core::Event& e) {
+      events_.push_back(e);
+      // As the core does for a run not being stopped: stop what its main process left.
+      if (auto* m = std::get_if<core::MainExited>(&e); m && stop_leftovers_)
+        pm_->Signal({m->run, SIGTERM});
+    };
     cb.on_log = [this](const std::string& l) { logs_.push_back(l); };
     pm_ = std::make_unique<ProcessManager>(&loop_, opts, cb);
     if (init) {
@@ -177,12 +182,15 @@ class Harness {
     return pred();
   }
 
-  core::RunId Spawn(std::shared_ptr<const core::WorkerSpec> spec, core::Millis hint = 5000,
-                    std::string path = "") {
+  /// On MainExited the harness sends SIGTERM, as the core would (default); a test of the
+  /// leftover sequence itself turns that off and signals on its own.
+  void set_stop_leftovers(bool on) { stop_leftovers_ = on; }
+
+  core::RunId Spawn(std::shared_ptr<const core::WorkerSpec> spec, std::string path = "") {
     core::RunId id = next_run_++;
     spawned_.push_back(id);
     if (path.empty()) path = "test/child" + std::to_string(id);
-    pm_->Spawn(core::Spawn{id, path, std::move(spec), hint});
+    pm_->Spawn(core::Spawn{id, path, std::move(spec)});
     return id;
   }
 
@@ -212,8 +220,8 @@ class Harness {
     return e ? std::optional<std::string>(e->error) : std::nullopt;
   }
   /// Spawns and waits until ready.
-  core::RunId SpawnReady(std::shared_ptr<const core::WorkerSpec> spec, core::Millis hint = 5000) {
-    core::RunId id = Spawn(std::move(spec), hint);
+  core::RunId SpawnReady(std::shared_ptr<const core::WorkerSpec> spec) {
+    core::RunId id = Spawn(std::move(spec));
     bool ok = RunUntil([&] { return Ready(id) || Exited(id) || Failed(id); }, 5000);
     REQUIRE_MESSAGE((ok && Ready(id)), "run " << id << " never became ready");
     return id;
@@ -237,6 +245,7 @@ class Harness {
   std::vector<core::RunId> spawned_;
   std::vector<pid_t> extra_pids_;
   core::RunId next_run_ = 1;
+  bool stop_leftovers_ = true;
 };
 
 inline long long NowMs() {

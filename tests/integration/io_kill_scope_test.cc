@@ -115,21 +115,28 @@ void LeftoversCase(core::KillMode mode) {
                       "4"});
   }
   spec->kill_mode = mode;
-  long long t0 = NowMs();
-  auto run = h.Spawn(spec, /*hint=*/300);
+  h.set_stop_leftovers(false);  // this test is the core: it signals the leftovers itself
+  auto run = h.Spawn(spec);
   auto gc = GrandChildren(h, pids, 1);
-  CHECK(h.WaitExit(run) == ExitStatus::Exited(4));
-  long long took = NowMs() - t0;
-  CHECK(took >= 290);  // SIGTERM ignored: SIGKILL after the shutdown hint
-  CHECK(!Running(gc[0]));
+  // io reports the main process's exit, stops nothing by itself and holds ChildExited.
+  REQUIRE(h.RunUntil([&] { return h.Find<core::MainExited>(run) != nullptr; }, 5000));
   CHECK(!h.logs().empty());
+  CHECK(!h.Exited(run));
+  CHECK(Running(gc[0]));
+  h.pm().Signal({run, SIGTERM});  // ignored by the grandchild
+  CHECK(!h.RunUntil([&] { return h.Exited(run).has_value(); }, 200));
+  CHECK(Running(gc[0]));
+  h.pm().Signal({run, SIGKILL});  // what the core sends once `shutdown` expires
+  CHECK(h.WaitExit(run) == ExitStatus::Exited(4));
+  CHECK(!Running(gc[0]));
 
-  // Leftovers that obey SIGTERM go at once: the exit comes within WaitExit's deadline,
-  // long before the shutdown hint would send SIGKILL.
+  // Leftovers that obey SIGTERM go at once: the exit follows the core's stop signal.
+  h.set_stop_leftovers(true);
   auto quick = ChildSpec({"--fork", "3", "--exit", "0"});
   quick->kill_mode = mode;
-  auto run2 = h.Spawn(quick, /*hint=*/600000);
+  auto run2 = h.Spawn(quick);
   CHECK(h.WaitExit(run2, 60000) == ExitStatus::Exited(0));
+  CHECK(h.Find<core::MainExited>(run2) != nullptr);
 }
 
 TEST_CASE("io: leftovers of a self-exited run are stopped before the exit (group)") {
@@ -143,7 +150,7 @@ TEST_CASE("io: leftovers of a self-exited run are stopped before the exit (cgrou
 TEST_CASE("io: a child forking 200 grandchildren and exiting") {
   Harness h;
   auto spec = ChildSpec({"--fork", "200", "--exit", "0"});
-  auto run = h.Spawn(spec, 5000);
+  auto run = h.Spawn(spec);
   CHECK(h.WaitExit(run, 10000) == ExitStatus::Exited(0));
   CHECK(h.RunUntil([&] { return OwnChildren().empty(); }, 5000));
 }

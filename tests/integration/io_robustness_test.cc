@@ -105,7 +105,7 @@ TEST_CASE("io: fork failing with EAGAIN is a SpawnFailed, not a crash") {
       ProcessManager pm(&loop, {}, cb);
       if (pm.Init()) return 13;
       auto spec = ChildSpec({"--exit", "0"});
-      pm.Spawn(core::Spawn{1, "x", spec, 1000});
+      pm.Spawn(core::Spawn{1, "x", spec});
       pm.Close();
     }
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -214,8 +214,7 @@ TEST_CASE("io: leftover kill covers a group whose leader is gone, and a cgroup")
     // The "previous instance": its records are copied while its runs live.
     Harness h(true, state);
     auto run = h.SpawnReady(
-        NotifyChildSpec({"--fork-ignore-term", "--fork-pidfile", pids, "--fork", "2"}),
-        /*hint=*/60000);
+        NotifyChildSpec({"--fork-ignore-term", "--fork-pidfile", pids, "--fork", "2"}));
     pid_t leader = h.Pid(run);
     REQUIRE(h.RunUntil([&] { return PidsIn(pids).size() == 2; }, 3000));
     core::WorkerSpec probe = *ChildSpec({});
@@ -226,7 +225,7 @@ TEST_CASE("io: leftover kill covers a group whose leader is gone, and a cgroup")
       auto spec = NotifyChildSpec({"--fork-setsid-ignore-term", "--fork-pidfile", cg_pids,
                                    "--fork", "1"});
       spec->kill_mode = core::KillMode::kCgroup;
-      cg_run = h.SpawnReady(spec, 60000);
+      cg_run = h.SpawnReady(spec);
       REQUIRE(h.RunUntil([&] { return PidsIn(cg_pids).size() == 1; }, 3000));
     } else {
       MESSAGE("cgroup part skipped: no writable cgroup v2");
@@ -263,8 +262,7 @@ TEST_CASE("io: supd killed by SIGKILL: its children die with it, a new one kills
     if (pm.Init()) _exit(1);
     pm.Spawn(core::Spawn{1, "old/run", NotifyChildSpec({"--write-pidfile", main_pid,
                                                         "--fork-ignore-term", "--fork-pidfile",
-                                                        gc_pids, "--fork", "3"}),
-                         5000});
+                                                        gc_pids, "--fork", "3"})});
     while (!ready) uv_run(&loop, UV_RUN_ONCE);
     for (;;) pause();
   }

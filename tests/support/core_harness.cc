@@ -39,6 +39,11 @@ core::WorkerSpec& WorkerOf(core::ChildSpec& spec) {
   return const_cast<core::WorkerSpec&>(*spec.worker);
 }
 
+core::ChildSpec WithShutdown(core::ChildSpec spec, core::Shutdown::Kind kind, core::Millis ms) {
+  spec.shutdown = core::Shutdown{kind, ms};
+  return spec;
+}
+
 core::ChildSpec DeepCopy(const core::ChildSpec& spec) {
   core::ChildSpec out = spec;
   if (spec.worker) out.worker = std::make_shared<core::WorkerSpec>(*spec.worker);
@@ -74,7 +79,8 @@ struct Describer {
     return out;
   }
   std::string operator()(const core::Signal& s) const {
-    return "signal r" + std::to_string(s.run) + " " + SignalName(s.signo);
+    return "signal r" + std::to_string(s.run) + " " + SignalName(s.signo) +
+           (s.why.empty() ? "" : ": " + s.why);
   }
   std::string operator()(const core::OperatorSignal& s) const {
     return "operator_signal r" + std::to_string(s.run) + " " + SignalName(s.signo);

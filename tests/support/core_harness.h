@@ -24,11 +24,13 @@ core::ChildSpec Sup(const std::string& id, core::Strategy strategy, int intensit
 core::SupervisorSpec& SupOf(core::ChildSpec& spec);
 /// Mutable access to a spec's worker part.
 core::WorkerSpec& WorkerOf(core::ChildSpec& spec);
+/// `spec` with the given shutdown (brutal_kill, infinity, or a timeout of `ms`).
+core::ChildSpec WithShutdown(core::ChildSpec spec, core::Shutdown::Kind kind, core::Millis ms = 0);
 /// A copy sharing no worker/supervisor part with `spec` (SupOf/WorkerOf write through the
 /// shared pointers), e.g. to edit a config into the next one for a reload.
 core::ChildSpec DeepCopy(const core::ChildSpec& spec);
 
-/// "spawn r1 a", "signal r1 TERM", "arm t2 5000", "cancel t2", "reply 3 ok",
+/// "spawn r1 a", "signal r1 TERM", "signal r1 KILL: watchdog expired (...)" (with its why), "arm t2 5000", "cancel t2", "reply 3 ok",
 /// "reply 3 bad_state running", "started a", "exited a abnormal code=1",
 /// "restarting a: restart 1 of 3 within 5s", "tree_stopped gave_up 3",
 /// "tree_stopped gave_up 3 stay" (supd stays up), "tree_ready", ... Supervisor

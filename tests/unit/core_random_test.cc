@@ -3,8 +3,8 @@
 // every armed timer fired or cancelled at most once, idle once everything settled.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <deque>
-#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -17,12 +17,18 @@ namespace {
 using core::Millis;
 using Op = core::OperatorRequest::Op;
 
+/// An argument of a worker with shutdown infinity: it must obey its stop signal, or
+/// the stop would never end.
+constexpr const char* kMustObey = "--must-obey-stop";
+
 core::ChildSpec RandomWorker(std::mt19937& rng, const std::string& id) {
   core::ChildSpec w = Worker(id, static_cast<core::RestartType>(rng() % 3));
   const int s = static_cast<int>(rng() % 3);
   w.shutdown = s == 0   ? core::Shutdown{core::Shutdown::Kind::kBrutalKill, 0}
                : s == 1 ? core::Shutdown{core::Shutdown::Kind::kTimeout, 100}
                         : core::Shutdown{core::Shutdown::Kind::kInfinity, 0};
+  // Marks the command, which the Spawn carries: the fake process layer reads it there.
+  if (s == 2) WorkerOf(w).command.push_back(kMustObey);
   if (rng() % 4 == 0) {
     WorkerOf(w).ready.kind = core::ReadySpec::Kind::kNotifyFd;
     WorkerOf(w).start_timeout = 50;
@@ -113,7 +119,8 @@ class World {
           // Exec readiness always follows the spawn; other kinds may never come.
           const bool exec = s->spec->ready.kind == core::ReadySpec::Kind::kExec;
           if (exec || rng_() % 5 != 0) events_.push_back(core::ChildReady{s->run});
-          if (s->shutdown_hint == std::numeric_limits<Millis>::max()) must_obey_.insert(s->run);
+          if (std::ranges::count(s->spec->command, std::string(kMustObey)) != 0)
+            must_obey_.insert(s->run);
         }
       } else if (const auto* s = std::get_if<core::Signal>(&c)) {
         CHECK_MESSAGE(!seen_exit_.contains(s->run), "signal after exit, run " << s->run);

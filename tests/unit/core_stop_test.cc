@@ -13,11 +13,6 @@ using core::Strategy;
 using Op = core::OperatorRequest::Op;
 using V = std::vector<std::string>;
 
-core::ChildSpec WithShutdown(core::ChildSpec spec, Shutdown::Kind kind, core::Millis ms = 0) {
-  spec.shutdown = Shutdown{kind, ms};
-  return spec;
-}
-
 TEST_CASE("a stop: stop signal and timer, SIGKILL when it expires, done when reaped") {
   CoreHarness h(Sup("", Strategy::kOneForOne, 1, 5000,
                     {WithShutdown(Worker("w"), Shutdown::Kind::kTimeout, 300)}));

@@ -104,28 +104,13 @@ void ProcessManager::Impl::OnMainReaped(Run& r, core::ExitStatus status) {
     Finish(r.id);
     return;
   }
-  if (!r.stop_requested && !r.leftover_stop) {
-    // Leftovers (README, "How supd behaves"): the main process exited by itself; stop the
-    // rest first.
-    r.leftover_stop = true;
+  if (!r.stop_requested) {
+    // Leftovers (README, "How supd behaves"): the main process exited by itself; the core
+    // stops the rest first (stop signal, SIGKILL after `shutdown`), then sees the exit.
     Log(Name(r) + " exited; stopping what is left of its " +
         (r.scope == Scope::kCgroup ? "cgroup" : "process group"));
-    SignalScope(r, r.spec->stop_signal);
-    if (r.spec->stop_signal != SIGKILL) SignalScope(r, SIGCONT);
-    int rc = r.leftover_timer.Init([&](uv_timer_t* t) { return uv_timer_init(loop, t); }, &r);
-    if (rc == 0) {
-      uv_timer_start(
-          r.leftover_timer.get(),
-          [](uv_timer_t* t) {
-            auto* run = static_cast<Run*>(t->data);
-            if (run == nullptr) return;
-            run->owner->SignalScope(*run, SIGKILL);
-            run->leftover_timer.Reset();
-            run->owner->ArmScopePoll();
-          },
-          static_cast<uint64_t>(std::max<core::Millis>(r.shutdown_hint, 0)), 0);
-    }
   }
+  Emit(core::MainExited{r.id});
   if (awaiting_empty.insert(r.id).second) {
     scope_poll_ms = kScopePollFirstMs;
     ArmScopePoll();

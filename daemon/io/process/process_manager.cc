@@ -102,7 +102,6 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
   run->id = cmd.run;
   run->path = cmd.path;
   run->spec = cmd.spec;
-  run->shutdown_hint = cmd.shutdown_hint;
   run->scope = ScopeFor(spec);
 
   auto fail = [&](const std::string& message) {
@@ -235,6 +234,7 @@ void ProcessManager::Signal(const core::Signal& cmd) {
   Impl::Run* r = impl_->Find(cmd.run);
   if (r == nullptr) return;
   r->stop_requested = true;
+  if (!cmd.why.empty()) impl_->Log(impl_->Name(*r) + ": " + cmd.why);
   impl_->StopProbe(*r);  // a run being stopped is no longer probed
   impl_->SignalScope(*r, cmd.signo);
   // As systemd does: a stopped (SIGSTOP) process must run to act on its stop signal.

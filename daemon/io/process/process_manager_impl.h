@@ -1,5 +1,5 @@
 // Internals of ProcessManager shared by its .cc files (process_manager.cc: API and spawn,
-// process_exit.cc: signals, reaping, kill scopes; readiness.cc: ready per spec).
+// process_exit.cc: signals, reaping, kill scopes; readiness/: ready per spec).
 #pragma once
 
 #include <sys/types.h>
@@ -17,7 +17,7 @@
 
 #include "daemon/io/process/cgroup.h"
 #include "daemon/io/process/process_manager.h"
-#include "daemon/io/readiness/sd_notify_receiver.h"
+#include "daemon/io/readiness/readiness.h"
 #include "daemon/io/process/spawn_plan.h"
 #include "daemon/io/process/spawner.h"
 #include "daemon/io/process/state_file.h"
@@ -103,13 +103,9 @@ struct ProcessManager::Impl {
   void ReadinessAtExit(Run& r);  // the main process was reaped: last messages, then stop
   void StopReadiness(Run& r);
   void OnNotifyReadable(Run& r, int status);
-  bool NotifyHasNewline(Run& r, bool* eof);
-  void CloseNotifyFd(Run& r);
   // readiness/sd_notify_ready.cc
   void StartSdNotify(Run& r);
   void OnSdNotifyMessage(Run& r, std::string_view text, uid_t uid, pid_t pid);
-  void ArmWatchdog(Run& r);
-  void EmitWatchdogExpired(core::RunId id);
   // readiness/probe.cc
   void StartProbe(Run& r);
   void OnProbeTimer(Run& r);
@@ -133,36 +129,17 @@ struct ProcessManager::Impl::Run {
   core::RunId id = 0;
   std::string path;
   std::shared_ptr<const core::WorkerSpec> spec;
-  core::Millis shutdown_hint = 5000;
   Scope scope = Scope::kGroup;
   pid_t pid = -1;
   int pidfd = -1;
   std::string cgroup;
   bool main_alive = true;
   core::ExitStatus status;
-  bool stop_requested = false;  // the core sent a Signal: a stop is under way
-  bool leftover_stop = false;   // we stop leftovers of a self-exited main process
+  bool stop_requested = false;  // the core sent a Signal: a stop (or a kill) is under way
   bool scope_empty = false;
-  bool ready = false;
-  int notify_fd = -1;
-  UvHandle<uv_poll_t> notify_poll;
-  UvHandle<uv_timer_t> ready_timer;
-  UvHandle<uv_timer_t> leftover_timer;
-  // ready: "sd_notify"
-  SdNotifyReceiver sd_socket;
-  UvHandle<uv_poll_t> sd_poll;
-  UvHandle<uv_timer_t> watchdog_timer;
-  core::Millis watchdog_ms = 0;  // 0: no watchdog
-  // ready: {command}
-  UvHandle<uv_timer_t> probe_timer;
-  pid_t probe_pid = -1;     // the probe running now, or -1
-  bool probe_due = false;   // the interval passed: start the next once this one is reaped
-  bool probe_error_logged = false;
+  Readiness readiness;
 
   ~Run() {
-    notify_poll.Reset();
-    sd_poll.Reset();  // stop polling before the socket (a member) closes its fd
-    if (notify_fd >= 0) close(notify_fd);
     if (pidfd >= 0) close(pidfd);
   }
 };

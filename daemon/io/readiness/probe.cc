@@ -24,10 +24,11 @@ void KillProbeGroup(pid_t pid, int pidfd) {
 }  // namespace
 
 void ProcessManager::Impl::StartProbe(Run& r) {
-  r.probe_due = false;
-  if (!r.main_alive || r.ready || r.stop_requested || closed) return;
-  if (!r.probe_timer) {
-    int rc = r.probe_timer.Init([&](uv_timer_t* t) { return uv_timer_init(loop, t); }, &r);
+  r.readiness.probe_due = false;
+  if (!r.main_alive || r.readiness.ready || r.stop_requested || closed) return;
+  if (!r.readiness.probe_timer) {
+    int rc =
+        r.readiness.probe_timer.Init([&](uv_timer_t* t) { return uv_timer_init(loop, t); }, &r);
     if (rc < 0) {
       Log(Name(r) + ": cannot time the readiness probe: " + uv_strerror(rc));
       return;
@@ -49,18 +50,19 @@ void ProcessManager::Impl::StartProbe(Run& r) {
     });
     SpawnResult res = spawner.Spawn(plan);
     if (res.error.empty()) {
-      r.probe_pid = res.pid;
+      r.readiness.probe_pid = res.pid;
       probes[res.pid] = Probe{r.id, res.pidfd};
     } else {
       err = res.error;
     }
   }
-  if (err && !r.probe_error_logged) {
-    r.probe_error_logged = true;  // once per run: it would fail the same way every interval
+  if (err && !r.readiness.probe_error_logged) {
+    r.readiness.probe_error_logged =
+        true;  // once per run: it would fail the same way every interval
     Log(Name(r) + ": readiness probe: " + *err);
   }
   uv_timer_start(
-      r.probe_timer.get(),
+      r.readiness.probe_timer.get(),
       [](uv_timer_t* t) {
         auto* run = static_cast<Run*>(t->data);
         if (run == nullptr) return;
@@ -71,24 +73,24 @@ void ProcessManager::Impl::StartProbe(Run& r) {
 }
 
 void ProcessManager::Impl::OnProbeTimer(Run& r) {
-  if (r.probe_pid < 0) {
+  if (r.readiness.probe_pid < 0) {
     StartProbe(r);
     return;
   }
   // Still running after a whole interval: it hangs. Kill it; the next one starts when it
   // is reaped, never alongside it.
-  auto it = probes.find(r.probe_pid);
-  KillProbeGroup(r.probe_pid, it == probes.end() ? -1 : it->second.pidfd);
-  r.probe_due = true;
+  auto it = probes.find(r.readiness.probe_pid);
+  KillProbeGroup(r.readiness.probe_pid, it == probes.end() ? -1 : it->second.pidfd);
+  r.readiness.probe_due = true;
 }
 
 void ProcessManager::Impl::StopProbe(Run& r) {
-  r.probe_timer.Reset();
-  r.probe_due = false;
-  if (r.probe_pid < 0) return;
-  auto it = probes.find(r.probe_pid);
-  KillProbeGroup(r.probe_pid, it == probes.end() ? -1 : it->second.pidfd);
-  r.probe_pid = -1;  // reaped later by DrainZombies, detached from the run
+  r.readiness.probe_timer.Reset();
+  r.readiness.probe_due = false;
+  if (r.readiness.probe_pid < 0) return;
+  auto it = probes.find(r.readiness.probe_pid);
+  KillProbeGroup(r.readiness.probe_pid, it == probes.end() ? -1 : it->second.pidfd);
+  r.readiness.probe_pid = -1;  // reaped later by DrainZombies, detached from the run
 }
 
 bool ProcessManager::Impl::ReapProbe(pid_t pid) {
@@ -102,12 +104,12 @@ bool ProcessManager::Impl::ReapProbe(pid_t pid) {
   // What the probe left in its group goes with it (e.g. a shell's background job).
   kill(-pid, SIGKILL);
   Run* r = Find(probe.run);
-  if (r == nullptr || r->probe_pid != pid) return true;
-  r->probe_pid = -1;
+  if (r == nullptr || r->readiness.probe_pid != pid) return true;
+  r->readiness.probe_pid = -1;
   if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
     MarkReady(*r);
-    if (r->ready) StopProbe(*r);
-  } else if (r->probe_due) {
+    if (r->readiness.ready) StopProbe(*r);
+  } else if (r->readiness.probe_due) {
     StartProbe(*r);
   }
   return true;
