@@ -160,9 +160,20 @@ std::optional<std::string> ProcessManager::Init() {
   rlimit nofile;
   if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
     m.spawner.SetDefaultNofile(nofile);  // children get the limit supd was started with
-    rlimit raised = nofile;
-    raised.rlim_cur = raised.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &raised);
+    // supd holds a pidfd (and pipes) per child: its own soft limit goes to the hard one.
+    if (nofile.rlim_cur < nofile.rlim_max) {
+      rlimit raised = nofile;
+      raised.rlim_cur = raised.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+        m.Log("raised supd's open-file limit (RLIMIT_NOFILE) from " +
+              std::to_string(nofile.rlim_cur) + " to the hard limit " +
+              std::to_string(nofile.rlim_max) + "; children still get " +
+              std::to_string(nofile.rlim_cur));
+      } else {
+        m.Log("cannot raise supd's open-file limit (RLIMIT_NOFILE) above " +
+              std::to_string(nofile.rlim_cur) + ": " + common::ErrnoText(errno));
+      }
+    }
   }
   if (auto err = m.spawner.Init()) return err;
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
