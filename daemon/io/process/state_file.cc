@@ -29,6 +29,7 @@ std::string RecordLine(const RunRecord& r) {
 }  // namespace
 
 StateFile::~StateFile() {
+  Flush();
   if (fd_ >= 0) close(fd_);
 }
 
@@ -43,8 +44,17 @@ std::optional<std::string> StateFile::Open(const std::string& dir) {
 
 void StateFile::Append(const std::string& line) {
   if (fd_ < 0) return;
-  // One write per line: O_APPEND makes it atomic; a torn tail is ignored by Parse.
-  if (write(fd_, line.data(), line.size()) < 0) return;
+  pending_ += line;
+}
+
+void StateFile::Flush() {
+  if (fd_ < 0 || pending_.empty()) return;
+  // One write per batch: O_APPEND makes it atomic; a torn tail is ignored by Parse.
+  if (write(fd_, pending_.data(), pending_.size()) < 0) {
+    // Lost lines only make a later supd's leftover check look at pids it would have
+    // skipped (each is checked against its start time): nothing to do here.
+  }
+  pending_.clear();
 }
 
 void StateFile::Add(const RunRecord& record) {
@@ -60,6 +70,7 @@ void StateFile::Remove(pid_t pid) {
 
 void StateFile::Compact() {
   if (fd_ < 0) return;
+  pending_.clear();  // the rewrite holds the live records, buffered ones included
   std::string text;
   for (const auto& [pid, r] : live_) text += RecordLine(r);
   bool compacted = !common::WriteFileAtomic(path_, text);

@@ -30,8 +30,11 @@ class StateFile {
   /// Creates `dir` (0750) if missing; opens the log. Error message on failure.
   std::optional<std::string> Open(const std::string& dir);
   bool IsOpen() const { return fd_ >= 0; }
+  /// Add and Remove buffer their lines; Flush writes them (one write per loop turn).
   void Add(const RunRecord& record);
   void Remove(pid_t pid);
+  void Flush();
+  bool HasPending() const { return !pending_.empty(); }
   /// Rewrites the file with the live records only.
   void Compact();
   std::size_t Live() const { return live_.size(); }
@@ -46,6 +49,7 @@ class StateFile {
   int fd_ = -1;
   std::map<pid_t, RunRecord> live_;
   std::size_t dead_lines_ = 0;
+  std::string pending_;
 };
 
 /// Kills what the records name, never a reused pid: the process group of a leader whose
