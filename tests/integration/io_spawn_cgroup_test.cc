@@ -78,6 +78,17 @@ TEST_CASE("io: a child's restarts reuse its cgroup, closing removes it") {
     dir = FindCgroup2Mount() + seen[0];
     struct stat st;
     CHECK(stat(dir.c_str(), &st) == 0);  // kept, empty, for the next run
+
+    // A run ended by SIGKILL (cgroup.kill): the next one still runs, in a fresh cgroup.
+    auto sleeper = ChildSpec({});
+    sleeper->kill_mode = core::KillMode::kCgroup;
+    auto killed = h.Spawn(sleeper, 5000, "test/killed");
+    REQUIRE(h.Pid(killed) > 0);
+    h.pm().Signal({killed, SIGKILL});
+    CHECK(h.WaitExit(killed) == ExitStatus::Signaled(SIGKILL));
+    spec->stdout_spec.file = h.dir() + "/after-kill";
+    CHECK(h.WaitExit(h.Spawn(spec, 5000, "test/killed")) == ExitStatus::Exited(0));
+    CHECK(!CgroupLine(spec->stdout_spec.file).empty());
   }
   struct stat st;
   CHECK(stat(dir.c_str(), &st) != 0);  // the manager closed: gone

@@ -39,6 +39,7 @@ void ProcessManager::Impl::SignalScope(Run& r, int signo) {
       break;
     case Scope::kCgroup:
       if (signo == SIGKILL) {
+        r.cgroup_killed = true;
         CgroupKill(r.cgroup);
       } else {
         CgroupSignal(r.cgroup, signo, r.main_alive ? r.pid : 0);
@@ -208,7 +209,11 @@ void ProcessManager::Impl::Finish(core::RunId id) {
     state.Remove(run->pid);
     StateChanged();
   }
-  if (!run->cgroup.empty()) ParkCgroup(run->path, std::move(run->cgroup));
+  if (!run->cgroup.empty() && run->cgroup_killed) {
+    CgroupRemove(run->cgroup);
+  } else if (!run->cgroup.empty()) {
+    ParkCgroup(run->path, std::move(run->cgroup));
+  }
   Emit(core::ChildExited{id, run->status});
 }
 

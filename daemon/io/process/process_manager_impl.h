@@ -171,6 +171,10 @@ struct ProcessManager::Impl::Run {
   int pidfd = -1;
   bool exit_in_epoll = false;  // the pidfd is in `exit_epoll`
   std::string cgroup;
+  // cgroup.kill was written: never reuse that cgroup. This kernel (6.18) SIGKILLs a child
+  // cloned into a cgroup that was once killed (clone3 CLONE_INTO_CGROUP compares the kill
+  // sequence of the parent's cgroup with the target's).
+  bool cgroup_killed = false;
   bool main_alive = true;
   core::ExitStatus status;
   bool stop_requested = false;  // the core sent a Signal: a stop is under way
