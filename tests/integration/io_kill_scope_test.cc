@@ -171,5 +171,36 @@ TEST_CASE("io: orphans are reaped and never reported") {
   CHECK(h.events().size() == 3);
 }
 
+// Exits of known children (reaped through their pidfds) mixed with orphans dying at the
+// same moment: SIGCHLDs coalesce, yet every run is reported once with its status and no
+// zombie stays. `sigchld_only`: the fallback without pidfd reaping.
+void ExitsAndOrphansTogether(bool sigchld_only) {
+  if (sigchld_only) setenv("SUPD_REAP_WITH_SIGCHLD", "1", 1);
+  Harness h;
+  unsetenv("SUPD_REAP_WITH_SIGCHLD");
+  std::string pids = h.dir() + "/gc";
+  auto parent = ChildSpec({"--fork-pidfile", pids, "--fork", "10", "--exit", "0"});
+  parent->kill_mode = core::KillMode::kProcess;
+  CHECK(h.WaitExit(h.Spawn(parent)) == ExitStatus::Exited(0));
+  auto orphans = GrandChildren(h, pids, 10);
+  std::vector<core::RunId> runs;
+  for (int i = 0; i < 40; ++i)
+    runs.push_back(h.Spawn(ChildSpec({"--sleep-ms", "20", "--exit", std::to_string(i % 5)})));
+  for (pid_t p : orphans) kill(p, SIGKILL);
+  for (int i = 0; i < 40; ++i) CHECK(h.WaitExit(runs[i]) == ExitStatus::Exited(i % 5));
+  CHECK(h.RunUntil([&] { return OwnChildren().empty(); }, 5000));
+  std::size_t exited = 0;
+  for (const auto& e : h.events()) exited += std::holds_alternative<core::ChildExited>(e);
+  CHECK(exited == 41);
+}
+
+TEST_CASE("io: known exits and orphans together, reaped through pidfds") {
+  ExitsAndOrphansTogether(false);
+}
+
+TEST_CASE("io: known exits and orphans together, reaped on SIGCHLD alone") {
+  ExitsAndOrphansTogether(true);
+}
+
 }  // namespace
 }  // namespace supd::io::test

@@ -1,7 +1,10 @@
 // Spawning into a cgroup: clone3(CLONE_INTO_CGROUP), and the cgroup.procs write of kernels
 // without it. Either way the child runs in its run's cgroup before its first instruction.
+#include <sys/stat.h>
+
 #include "tests/integration/io_harness.h"
 
+#include "daemon/io/process/cgroup.h"
 #include "daemon/io/process/spawner.h"
 
 namespace supd::io::test {
@@ -40,6 +43,55 @@ void ChildSeesItsCgroup() {
   CHECK(line.find("/supd-" + std::to_string(getpid()) + "-") != std::string::npos);
   REQUIRE(line.size() > leaf.size());
   CHECK(line.compare(line.size() - leaf.size(), leaf.size(), leaf) == 0);
+}
+
+// The cgroup line ("0::/...") a `cat /proc/self/cgroup` child wrote to `out`.
+std::string CgroupLine(const std::string& out) {
+  for (const auto& l : Lines(ReadFile(out))) {
+    if (l.rfind("0::", 0) == 0) return l.substr(3);
+  }
+  return "";
+}
+
+TEST_CASE("io: a child's restarts reuse its cgroup, closing removes it") {
+  std::string dir;
+  {
+    Harness h;
+    if (!CgroupAvailable(h)) return;
+    auto spec = ChildSpec({});
+    spec->command = {"/bin/cat", "/proc/self/cgroup"};
+    spec->kill_mode = core::KillMode::kCgroup;
+    spec->stdout_spec.kind = core::OutputSpec::Kind::kFile;
+    std::vector<std::string> seen;
+    for (int i = 0; i < 3; ++i) {
+      spec->stdout_spec.file = h.dir() + "/cg" + std::to_string(i);
+      auto run = h.Spawn(spec, 5000, "test/same");
+      CHECK(h.WaitExit(run) == ExitStatus::Exited(0));
+      seen.push_back(CgroupLine(spec->stdout_spec.file));
+    }
+    spec->stdout_spec.file = h.dir() + "/other";
+    CHECK(h.WaitExit(h.Spawn(spec, 5000, "test/other")) == ExitStatus::Exited(0));
+    REQUIRE(!seen[0].empty());
+    CHECK(seen[1] == seen[0]);
+    CHECK(seen[2] == seen[0]);
+    CHECK(CgroupLine(spec->stdout_spec.file) != seen[0]);  // another child, another cgroup
+    dir = FindCgroup2Mount() + seen[0];
+    struct stat st;
+    CHECK(stat(dir.c_str(), &st) == 0);  // kept, empty, for the next run
+
+    // A run ended by SIGKILL (cgroup.kill): the next one still runs, in a fresh cgroup.
+    auto sleeper = ChildSpec({});
+    sleeper->kill_mode = core::KillMode::kCgroup;
+    auto killed = h.Spawn(sleeper, 5000, "test/killed");
+    REQUIRE(h.Pid(killed) > 0);
+    h.pm().Signal({killed, SIGKILL});
+    CHECK(h.WaitExit(killed) == ExitStatus::Signaled(SIGKILL));
+    spec->stdout_spec.file = h.dir() + "/after-kill";
+    CHECK(h.WaitExit(h.Spawn(spec, 5000, "test/killed")) == ExitStatus::Exited(0));
+    CHECK(!CgroupLine(spec->stdout_spec.file).empty());
+  }
+  struct stat st;
+  CHECK(stat(dir.c_str(), &st) != 0);  // the manager closed: gone
 }
 
 TEST_CASE("io: a cgroup-mode child is spawned straight into its cgroup (clone3)") {

@@ -1,6 +1,9 @@
 // Process layer: spawning, exit statuses, spawn failures, the child's environment.
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+
+#include <algorithm>
 
 #include "daemon/io/process/spawner.h"
 #include "tests/integration/io_harness.h"
@@ -147,9 +150,32 @@ TEST_CASE("io: cwd, umask, rlimits, env, signal dispositions reach the child") {
     if (l.rfind("env ", 0) == 0) env_lines.push_back(l);
   }
   CHECK(env_lines == std::vector<std::string>{"env ONLY=this"});
-  // Without an nofile rlimit the child gets the limit supd started with, not the raised one.
   signal(SIGPIPE, SIG_DFL);
   unsetenv("SUPD_IO_INHERITED");
+}
+
+TEST_CASE("io: supd raises its own NOFILE soft limit, children keep the one it started with") {
+  rlimit saved;
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  if (saved.rlim_max < 64) SUPD_SKIP("RLIMIT_NOFILE hard limit too low to lower the soft one");
+  rlimit low = saved;
+  low.rlim_cur = std::min<rlim_t>(saved.rlim_max - 1, 1000);
+  REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+  {
+    Harness h;
+    rlimit now;
+    REQUIRE(getrlimit(RLIMIT_NOFILE, &now) == 0);
+    CHECK(now.rlim_cur == saved.rlim_max);
+    int raised_lines = 0;
+    for (const auto& l : h.logs()) raised_lines += l.find("RLIMIT_NOFILE") != std::string::npos;
+    CHECK(raised_lines == 1);
+    auto spec = ToFile(ChildSpec({"--print-info", "--exit", "0"}), "limits.txt");
+    CHECK(h.WaitExit(h.Spawn(spec)) == ExitStatus::Exited(0));
+    std::string info = ReadFile(h.dir() + "/limits.txt");
+    CHECK(InfoValue(info, "nofile") ==
+          std::to_string(low.rlim_cur) + "/" + std::to_string(saved.rlim_max));
+  }
+  setrlimit(RLIMIT_NOFILE, &saved);
 }
 
 TEST_CASE("io: user switch to nobody") {

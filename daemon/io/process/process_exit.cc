@@ -1,6 +1,7 @@
 #include "daemon/io/process/process_manager_impl.h"
 
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +39,7 @@ void ProcessManager::Impl::SignalScope(Run& r, int signo) {
       break;
     case Scope::kCgroup:
       if (signo == SIGKILL) {
+        r.cgroup_killed = true;
         CgroupKill(r.cgroup);
       } else {
         CgroupSignal(r.cgroup, signo, r.main_alive ? r.pid : 0);
@@ -63,6 +65,8 @@ bool ProcessManager::Impl::ScopeEmpty(Run& r) {
 }
 
 void ProcessManager::Impl::DrainZombies() {
+  unscanned_reaps = 0;  // this scan sees every exit so far
+  if (orphan_scan) uv_timer_stop(orphan_scan.get());
   for (;;) {
     siginfo_t info;
     std::memset(&info, 0, sizeof info);
@@ -91,11 +95,74 @@ void ProcessManager::Impl::DrainZombies() {
   CheckAwaiting();
 }
 
+void ProcessManager::Impl::WatchExit(Run& r) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = r.id;
+  r.exit_in_epoll = epoll_ctl(exit_epoll, EPOLL_CTL_ADD, r.pidfd, &ev) == 0;
+}
+
+bool ProcessManager::Impl::ReapThroughPidfd(Run& r) {
+  if (!r.main_alive || r.pidfd < 0) return false;
+  siginfo_t info;
+  std::memset(&info, 0, sizeof info);
+  if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(r.pidfd), &info,
+             WEXITED | WNOHANG) != 0 ||
+      info.si_pid == 0) {
+    return false;
+  }
+  ++unscanned_reaps;
+  OnMainReaped(r, StatusOf(info));
+  return true;
+}
+
+void ProcessManager::Impl::OnSigchld() {
+  DrainPidfdExits();  // known exits first: their SIGCHLDs need no scan
+  if (unscanned_reaps == 0) {
+    DrainZombies();
+    return;
+  }
+  // Most likely the signal of a child just reaped through its pidfd; an orphan's signal
+  // merged into it (a pending SIGCHLD absorbs the next) is found by the deferred scan.
+  --unscanned_reaps;
+  if (orphan_scan && !uv_is_active(reinterpret_cast<uv_handle_t*>(orphan_scan.get()))) {
+    uv_timer_start(
+        orphan_scan.get(),
+        [](uv_timer_t* t) {
+          auto* self = static_cast<Impl*>(t->data);
+          if (self == nullptr) return;
+          self->DrainPidfdExits();  // so that the scan finds only orphans
+          self->DrainZombies();
+          self->Flush();
+        },
+        kOrphanScanMs, 0);
+  }
+}
+
+void ProcessManager::Impl::DrainPidfdExits() {
+  if (exit_epoll < 0) return;
+  epoll_event evs[64];
+  for (;;) {
+    int n = epoll_wait(exit_epoll, evs, 64, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (int i = 0; i < n; ++i) {
+      Run* r = Find(static_cast<core::RunId>(evs[i].data.u64));
+      if (r != nullptr) ReapThroughPidfd(*r);
+    }
+    if (n < 64) break;
+  }
+  CheckAwaiting();
+}
+
 void ProcessManager::Impl::OnMainReaped(Run& r, core::ExitStatus status) {
   r.main_alive = false;
   r.status = status;
   by_pid.erase(r.pid);
   if (r.pidfd >= 0) {
+    // Closing would drop it from the set too, unless another reference to the file lives.
+    if (r.exit_in_epoll) epoll_ctl(exit_epoll, EPOLL_CTL_DEL, r.pidfd, nullptr);
+    r.exit_in_epoll = false;
     close(r.pidfd);
     r.pidfd = -1;
   }
@@ -123,8 +190,15 @@ void ProcessManager::Impl::Finish(core::RunId id) {
   std::unique_ptr<Run> run = std::move(it->second);
   runs.erase(it);
   awaiting_empty.erase(id);
-  if (state.IsOpen()) state.Remove(run->pid);
-  if (!run->cgroup.empty()) CgroupRemove(run->cgroup);
+  if (state.IsOpen()) {
+    state.Remove(run->pid);
+    StateChanged();
+  }
+  if (!run->cgroup.empty() && run->cgroup_killed) {
+    CgroupRemove(run->cgroup);
+  } else if (!run->cgroup.empty()) {
+    ParkCgroup(run->path, std::move(run->cgroup));
+  }
   // Its last words are read (and a partial line written out) before its exit is told.
   if (options.capture != nullptr) options.capture->RunEnded(run->path);
   Emit(core::ChildExited{id, run->status});

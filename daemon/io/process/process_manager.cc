@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 #include <unordered_map>
@@ -109,11 +111,16 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
     EmitSpawnFailed(cmd.run, message);
   };
   if (auto err = PrepareReadiness(*run, &plan, &fds)) return fail(*err);
+  int procs = -1;  // the cgroup's directory
   if (run->scope == Scope::kCgroup) {
     std::string error;
-    auto dir = cgroups.Create(cmd.path, cmd.run, &error);
+    auto dir = TakeCgroup(cmd.path, cmd.run, &error);
     if (dir) {
       run->cgroup = *dir;
+      procs = open(run->cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (procs < 0) {
+        return fail("spawn failed: open " + run->cgroup + ": " + common::ErrnoText(errno));
+      }
     } else if (spec.kill_mode == core::KillMode::kAuto) {
       Log(cmd.path + ": " + error + "; using kill_mode group");
       run->scope = Scope::kGroup;
@@ -121,11 +128,9 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
       return fail("spawn failed: " + error);
     }
   }
-  if (run->scope == Scope::kCgroup) {
-    int procs = open((run->cgroup + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
-    if (procs < 0) return fail("spawn failed: open cgroup.procs: " + common::ErrnoText(errno));
+  if (procs >= 0) {
     fds.fds.push_back(procs);
-    plan.cgroup_procs_fd = procs;
+    plan.cgroup_dir_fd = procs;
   }
   SpawnResult res = spawner.Spawn(plan);
   if (!res.error.empty()) return fail(res.error);
@@ -145,6 +150,8 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
 
   run->pid = res.pid;
   run->pidfd = res.pidfd;
+  // Not watched (no epoll set, or it is full): its SIGCHLD finds it in the scan instead.
+  if (exit_epoll >= 0) WatchExit(*run);
   Run& r = *run;
   by_pid[r.pid] = &r;
   runs[r.id] = std::move(run);
@@ -153,22 +160,122 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
   StartReadiness(r);
 }
 
+std::optional<std::string> ProcessManager::Impl::TakeCgroup(const std::string& path,
+                                                            core::RunId run, std::string* error) {
+  auto it = idle_cgroups.find(path);
+  if (it != idle_cgroups.end()) {
+    std::string dir = std::move(it->second.dir);
+    idle_cgroups.erase(it);
+    if (access((dir + "/cgroup.procs").c_str(), W_OK) == 0) return dir;
+    CgroupRemove(dir);  // gone or broken: a fresh one
+  }
+  return cgroups.Create(path, run, error);
+}
+
+void ProcessManager::Impl::ParkCgroup(const std::string& path, std::string dir) {
+  if (closed || !idle_cgroup_timer) {
+    CgroupRemove(dir);
+    return;
+  }
+  auto [it, added] = idle_cgroups.try_emplace(path);
+  if (!added) CgroupRemove(it->second.dir);
+  it->second = IdleCgroup{std::move(dir), false};
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(idle_cgroup_timer.get()))) {
+    ArmIdleCgroupTimer();
+  }
+}
+
+void ProcessManager::Impl::ArmIdleCgroupTimer() {
+  uv_timer_start(
+      idle_cgroup_timer.get(),
+      [](uv_timer_t* t) {
+        if (auto* self = static_cast<Impl*>(t->data)) self->OnIdleCgroupTick();
+      },
+      kIdleCgroupMs, 0);
+}
+
+void ProcessManager::Impl::OnIdleCgroupTick() {
+  for (auto it = idle_cgroups.begin(); it != idle_cgroups.end();) {
+    if (it->second.old) {
+      CgroupRemove(it->second.dir);
+      it = idle_cgroups.erase(it);
+    } else {
+      it->second.old = true;
+      ++it;
+    }
+  }
+  if (!idle_cgroups.empty()) ArmIdleCgroupTimer();
+}
+
+void ProcessManager::Impl::RemoveIdleCgroups() {
+  for (auto& [path, idle] : idle_cgroups) CgroupRemove(idle.dir);
+  idle_cgroups.clear();
+}
+
+void ProcessManager::Impl::StateChanged() {
+  if (!state_flush) {
+    state.Flush();
+    return;
+  }
+  if (uv_is_active(reinterpret_cast<uv_handle_t*>(state_flush.get()))) return;
+  uv_prepare_start(state_flush.get(), [](uv_prepare_t* p) {
+    uv_prepare_stop(p);
+    if (auto* self = static_cast<Impl*>(p->data)) self->state.Flush();
+  });
+}
+
 void ProcessManager::Impl::DoClose() {
   if (closed) return;
   closed = true;
   KillProbesAtClose();
   // Orphans killed with a cgroup leave it before they are reaped: reap what exited already,
   // so that closing never leaves a zombie behind for a SIGCHLD that will not be watched.
+  DrainPidfdExits();
   DrainZombies();
   sigchld.Reset();
+  orphan_scan.Reset();
+  exit_poll.Reset();
+  if (exit_epoll >= 0) {
+    close(exit_epoll);
+    exit_epoll = -1;
+  }
   scope_poll.Reset();
   for (auto& [id, run] : runs) {
     if (!run->cgroup.empty()) CgroupRemove(run->cgroup);  // only if already empty
   }
+  RemoveIdleCgroups();
+  idle_cgroup_timer.Reset();
+  state.Flush();
+  state_flush.Reset();
   runs.clear();
   by_pid.clear();
   awaiting_empty.clear();
   cgroups.Teardown();
+}
+
+void ProcessManager::Impl::WatchPidfdExits() {
+  if (getenv("SUPD_REAP_WITH_SIGCHLD") != nullptr) return;  // tests: the fallback path
+  exit_epoll = epoll_create1(EPOLL_CLOEXEC);
+  if (exit_epoll < 0) {
+    Log("epoll_create1: " + common::ErrnoText(errno) + "; children are reaped on SIGCHLD");
+    return;
+  }
+  int rc = exit_poll.Init([&](uv_poll_t* p) { return uv_poll_init(loop, p, exit_epoll); }, this);
+  if (rc == 0) {
+    rc = uv_poll_start(exit_poll.get(), UV_READABLE, [](uv_poll_t* p, int, int) {
+      auto* self = static_cast<Impl*>(p->data);
+      if (self == nullptr) return;
+      self->DrainPidfdExits();
+      self->Flush();
+    });
+  }
+  if (rc < 0) {
+    Log(std::string("uv_poll on the pidfd set: ") + uv_strerror(rc) +
+        "; children are reaped on SIGCHLD");
+    exit_poll.Reset();
+    close(exit_epoll);
+    exit_epoll = -1;
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -185,9 +292,20 @@ std::optional<std::string> ProcessManager::Init() {
   rlimit nofile;
   if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
     m.spawner.SetDefaultNofile(nofile);  // children get the limit supd was started with
-    rlimit raised = nofile;
-    raised.rlim_cur = raised.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &raised);
+    // supd holds a pidfd (and pipes) per child: its own soft limit goes to the hard one.
+    if (nofile.rlim_cur < nofile.rlim_max) {
+      rlimit raised = nofile;
+      raised.rlim_cur = raised.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+        m.Log("raised supd's open-file limit (RLIMIT_NOFILE) from " +
+              std::to_string(nofile.rlim_cur) + " to the hard limit " +
+              std::to_string(nofile.rlim_max) + "; children still get " +
+              std::to_string(nofile.rlim_cur));
+      } else {
+        m.Log("cannot raise supd's open-file limit (RLIMIT_NOFILE) above " +
+              std::to_string(nofile.rlim_cur) + ": " + common::ErrnoText(errno));
+      }
+    }
   }
   if (auto err = m.spawner.Init()) return err;
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
@@ -208,13 +326,21 @@ std::optional<std::string> ProcessManager::Init() {
       [](uv_signal_t* s, int) {
         auto* self = static_cast<Impl*>(s->data);
         if (self == nullptr) return;
-        self->DrainZombies();
+        self->OnSigchld();
         self->Flush();
       },
       SIGCHLD);
   if (rc < 0) return std::string("uv_signal_start(SIGCHLD): ") + uv_strerror(rc);
   rc = m.scope_poll.Init([&](uv_timer_t* t) { return uv_timer_init(m.loop, t); }, &m);
   if (rc < 0) return std::string("uv_timer_init: ") + uv_strerror(rc);
+  rc = m.idle_cgroup_timer.Init([&](uv_timer_t* t) { return uv_timer_init(m.loop, t); }, &m);
+  if (rc < 0) return std::string("uv_timer_init: ") + uv_strerror(rc);
+  uv_unref(reinterpret_cast<uv_handle_t*>(m.idle_cgroup_timer.get()));  // never keeps the loop up
+  rc = m.state_flush.Init([&](uv_prepare_t* p) { return uv_prepare_init(m.loop, p); }, &m);
+  if (rc < 0) return std::string("uv_prepare_init: ") + uv_strerror(rc);
+  rc = m.orphan_scan.Init([&](uv_timer_t* t) { return uv_timer_init(m.loop, t); }, &m);
+  if (rc < 0) return std::string("uv_timer_init: ") + uv_strerror(rc);
+  m.WatchPidfdExits();
   m.initialised = true;
   m.DrainZombies();
   m.Flush();

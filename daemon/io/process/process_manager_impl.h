@@ -29,6 +29,11 @@ enum class Scope { kProcess, kGroup, kCgroup };
 
 inline constexpr uint64_t kScopePollFirstMs = 2;
 inline constexpr uint64_t kScopePollMaxMs = 50;
+/// An empty cgroup of a finished run waits this long (to twice as long) for the same child's
+/// next run before it is removed: a restart reuses it instead of an rmdir + mkdir.
+inline constexpr uint64_t kIdleCgroupMs = 5000;
+/// A SIGCHLD explained by a pidfd reap defers the scan for orphans by this much.
+inline constexpr uint64_t kOrphanScanMs = 250;
 
 struct ProcessManager::Impl {
   struct Run;
@@ -39,11 +44,30 @@ struct ProcessManager::Impl {
   CgroupRoot cgroups;
   StateFile state;
   UvHandle<uv_signal_t> sigchld;
+  // Known children are reaped through their pidfds (DESIGN.md, "Reap through SIGCHLD"):
+  // each run's pidfd sits in this epoll set, itself watched by one uv_poll_t; -1 =
+  // unavailable, DrainZombies then reaps every child. A SIGCHLD still comes with each exit,
+  // but one that matches a pidfd reap (`unscanned_reaps`) does not cost a waitid(P_ALL)
+  // scan of every child at once: the scan for orphans it might hide (signals coalesce) runs
+  // `orphan_scan` later, once for many exits.
+  int exit_epoll = -1;
+  UvHandle<uv_poll_t> exit_poll;
+  std::size_t unscanned_reaps = 0;
+  UvHandle<uv_timer_t> orphan_scan;
   UvHandle<uv_timer_t> scope_poll;
   uint64_t scope_poll_ms = kScopePollFirstMs;
   std::unordered_map<core::RunId, std::unique_ptr<Run>> runs;
   std::unordered_map<pid_t, Run*> by_pid;
   std::set<core::RunId> awaiting_empty;
+  /// Empty cgroups of finished runs by child path, for that child's next run; `old` ones are
+  /// removed at the next tick of `idle_cgroup_timer`.
+  struct IdleCgroup {
+    std::string dir;
+    bool old = false;
+  };
+  std::unordered_map<std::string, IdleCgroup> idle_cgroups;
+  UvHandle<uv_timer_t> idle_cgroup_timer;
+  UvHandle<uv_prepare_t> state_flush;  // writes the state file's lines once per loop turn
   /// Live `ready: {command}` probes by pid: reaped here, never reported as children.
   struct Probe {
     core::RunId run = 0;
@@ -116,6 +140,18 @@ struct ProcessManager::Impl {
   void SignalScope(Run& r, int signo);
   bool ScopeEmpty(Run& r);
   void DrainZombies();
+  std::optional<std::string> TakeCgroup(const std::string& path, core::RunId run,
+                                        std::string* error);
+  void ParkCgroup(const std::string& path, std::string dir);
+  void ArmIdleCgroupTimer();
+  void OnIdleCgroupTick();
+  void RemoveIdleCgroups();
+  void StateChanged();
+  void WatchPidfdExits();  // Init: the epoll set of pidfds, or the SIGCHLD fallback
+  void DrainPidfdExits();
+  void OnSigchld();
+  bool ReapThroughPidfd(Run& r);  // true if the main process had exited (now reaped)
+  void WatchExit(Run& r);         // adds the pidfd to `exit_epoll`
   void OnMainReaped(Run& r, core::ExitStatus status);
   void Finish(core::RunId id);
   void CheckAwaiting();
@@ -132,7 +168,12 @@ struct ProcessManager::Impl::Run {
   Scope scope = Scope::kGroup;
   pid_t pid = -1;
   int pidfd = -1;
+  bool exit_in_epoll = false;  // the pidfd is in `exit_epoll`
   std::string cgroup;
+  // cgroup.kill was written: never reuse that cgroup. This kernel (6.18) SIGKILLs a child
+  // cloned into a cgroup that was once killed (clone3 CLONE_INTO_CGROUP compares the kill
+  // sequence of the parent's cgroup with the target's).
+  bool cgroup_killed = false;
   bool main_alive = true;
   core::ExitStatus status;
   bool stop_requested = false;  // the core sent a Signal: a stop (or a kill) is under way

@@ -147,21 +147,6 @@ bool IsCgroupErrno(int err) {
          err == EBADF;
 }
 
-// The cgroup directory of an open cgroup.procs (we are handed the fd, not the path), as an fd
-// for clone_args.cgroup; -1 when that fails (the caller then joins through the fd itself).
-int OpenCgroupDirOf(int procs_fd) {
-  char link[64];
-  char path[PATH_MAX];
-  std::snprintf(link, sizeof link, "/proc/self/fd/%d", procs_fd);
-  ssize_t n = readlink(link, path, sizeof path - 1);
-  if (n <= 0 || static_cast<std::size_t>(n) >= sizeof path - 1) return -1;
-  path[n] = '\0';
-  char* slash = std::strrchr(path, '/');
-  if (slash == nullptr || std::strcmp(slash, "/cgroup.procs") != 0) return -1;
-  *slash = '\0';
-  return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-}
-
 std::vector<char*> CStrings(const std::vector<std::string>& v) {
   std::vector<char*> out;
   out.reserve(v.size() + 1);
@@ -250,7 +235,7 @@ SpawnResult Spawner::Spawn(const SpawnPlan& plan) {
   ctx.uid = plan.uid.value_or(0);
   ctx.staged = staged_;
   ctx.notify_target = plan.notify_fd >= 0 ? plan.notify_target : -1;
-  ctx.cgroup_procs_fd = plan.cgroup_procs_fd;
+  ctx.cgroup_procs_fd = -1;
   ctx.first_unstaged = first_unstaged;
   ctx.parent = getpid();
   ctx.stage = kNone;
@@ -258,18 +243,29 @@ SpawnResult Spawner::Spawn(const SpawnPlan& plan) {
 
   // With a cgroup, spawn straight into it: the child then never writes cgroup.procs.
   int cgroup_dir = -1;
-  if (plan.cgroup_procs_fd >= 0 && !legacy_clone.load(std::memory_order_relaxed) &&
-      !force_legacy_clone.load(std::memory_order_relaxed)) {
-    cgroup_dir = OpenCgroupDirOf(plan.cgroup_procs_fd);
+  int cgroup_procs = -1;  // the legacy join only: opened here, written by the child
+  auto open_procs = [&] {
+    cgroup_procs = openat(plan.cgroup_dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+    return cgroup_procs;
+  };
+  int pidfd = -1;
+  pid_t pid = -1;
+  int clone_errno = 0;
+  bool cgroup_error = false;
+  if (plan.cgroup_dir_fd >= 0) {
+    if (!legacy_clone.load(std::memory_order_relaxed) &&
+        !force_legacy_clone.load(std::memory_order_relaxed)) {
+      cgroup_dir = plan.cgroup_dir_fd;
+    } else if (open_procs() < 0) {
+      clone_errno = errno;
+      cgroup_error = true;
+    }
+    ctx.cgroup_procs_fd = cgroup_procs;
   }
 
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  int pidfd = -1;
-  pid_t pid = -1;
-  int clone_errno = 0;
-  bool cgroup_error = false;
   if (cgroup_dir >= 0) {
     ctx.cgroup_procs_fd = -1;
     pid = Clone3IntoCgroup(ChildMain, &ctx, stack_, stack_size_, cgroup_dir, &pidfd);
@@ -277,19 +273,23 @@ SpawnResult Spawner::Spawn(const SpawnPlan& plan) {
       clone_errno = -pid;
       if (clone_errno == ENOSYS || clone_errno == EINVAL || clone_errno == E2BIG) {
         legacy_clone.store(true, std::memory_order_relaxed);  // old kernel or seccomp filter
-        ctx.cgroup_procs_fd = plan.cgroup_procs_fd;
+        ctx.cgroup_procs_fd = open_procs();
+        if (cgroup_procs < 0) {
+          clone_errno = errno;
+          cgroup_error = true;
+        }
       } else {
         cgroup_error = IsCgroupErrno(clone_errno);
       }
     }
   }
-  if (cgroup_dir < 0 || ctx.cgroup_procs_fd >= 0) {
+  if ((cgroup_dir < 0 || ctx.cgroup_procs_fd >= 0) && !cgroup_error) {
     pid = clone(ChildMain, static_cast<char*>(stack_) + stack_size_,
                 CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | SIGCHLD, &ctx, &pidfd);
     clone_errno = errno;
   }
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  if (cgroup_dir >= 0) close(cgroup_dir);
+  if (cgroup_procs >= 0) close(cgroup_procs);
 
   // Drop our references to the child's files (a pipe's write end must not stay open here).
   for (int fd : staged_) dup3(dev_null_, fd, O_CLOEXEC);

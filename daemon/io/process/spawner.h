@@ -37,9 +37,10 @@ struct SpawnPlan {
   /// Parent fd that becomes the child's fd `notify_target` (readiness pipe), or -1.
   int notify_fd = -1;
   int notify_target = -1;
-  /// Open fd of the child's cgroup.procs; -1 = none. The child is cloned straight into that
-  /// cgroup (clone3 CLONE_INTO_CGROUP) or, on kernels without it, joins it before exec.
-  int cgroup_procs_fd = -1;
+  /// Open fd (O_DIRECTORY) of the child's cgroup; -1 = none. The child is cloned straight
+  /// into that cgroup (clone3 CLONE_INTO_CGROUP) or, on kernels without it, joins it before
+  /// exec through its cgroup.procs.
+  int cgroup_dir_fd = -1;
 };
 
 /// Outcome: a pid + pidfd, or an error message ("exec failed: /x: ... (ENOENT)").

@@ -29,6 +29,7 @@ std::string RecordLine(const RunRecord& r) {
 }  // namespace
 
 StateFile::~StateFile() {
+  Flush();
   if (fd_ >= 0) close(fd_);
 }
 
@@ -45,14 +46,27 @@ std::optional<std::string> StateFile::Append(const std::string& line) {
   if (fd_ < 0) return std::nullopt;
   struct stat st;
   const bool sized = fstat(fd_, &st) == 0;
-  // One write per line: O_APPEND makes it atomic; a torn tail is ignored by Parse.
-  const ssize_t n = write(fd_, line.data(), line.size());
-  if (n == static_cast<ssize_t>(line.size())) return std::nullopt;
+  const std::string batch = pending_ + line;
+  // One write per batch: O_APPEND makes it atomic; a torn tail is ignored by Parse.
+  const ssize_t n = write(fd_, batch.data(), batch.size());
+  if (n == static_cast<ssize_t>(batch.size())) {
+    pending_.clear();
+    return std::nullopt;
+  }
   const int err = n < 0 ? errno : ENOSPC;
   // A short write (full disk): cut it off, so that the next record starts on its own line.
   if (n > 0 && sized && ftruncate(fd_, st.st_size) != 0) {
   }
   return path_ + ": " + common::ErrnoText(err);
+}
+
+void StateFile::Flush() {
+  if (fd_ < 0 || pending_.empty()) return;
+  // Lost removals only make a later supd's leftover check look at pids it would have
+  // skipped (each is checked against its start time): nothing more to do on failure.
+  if (write(fd_, pending_.data(), pending_.size()) < 0) {
+  }
+  pending_.clear();
 }
 
 std::optional<std::string> StateFile::Add(const RunRecord& record) {
@@ -63,12 +77,14 @@ std::optional<std::string> StateFile::Add(const RunRecord& record) {
 
 void StateFile::Remove(pid_t pid) {
   if (live_.erase(pid) == 0) return;
-  Append("- " + std::to_string(pid) + "\n");  // if lost: the start time check still holds
+  // Buffered until Flush or the next Add; if lost, the start time check still holds.
+  if (fd_ >= 0) pending_ += "- " + std::to_string(pid) + "\n";
   if (++dead_lines_ > 256 && dead_lines_ > 2 * live_.size()) Compact();
 }
 
 void StateFile::Compact() {
   if (fd_ < 0) return;
+  pending_.clear();  // the rewrite holds the live records, buffered ones included
   std::string text;
   for (const auto& [pid, r] : live_) text += RecordLine(r);
   bool compacted = !common::WriteFileAtomic(path_, text);

@@ -30,10 +30,14 @@ class StateFile {
   /// Creates `dir` (0750) if missing; opens the log. Error message on failure.
   std::optional<std::string> Open(const std::string& dir);
   bool IsOpen() const { return fd_ >= 0; }
-  /// Records a live run. On a failed write (ENOSPC, EROFS, EIO) nothing is recorded and the
-  /// error is returned: "PATH: No space left on device (ENOSPC)".
+  /// Records a live run: its line, with any buffered removals before it, is written at once
+  /// (a run that cannot be recorded must not start). On a failed write (ENOSPC, EROFS, EIO)
+  /// nothing is recorded and the error is returned: "PATH: No space left on device (ENOSPC)".
   std::optional<std::string> Add(const RunRecord& record);
+  /// Remove buffers its line; Flush writes buffered lines (one write per loop turn).
   void Remove(pid_t pid);
+  void Flush();
+  bool HasPending() const { return !pending_.empty(); }
   /// Rewrites the file with the live records only.
   void Compact();
   std::size_t Live() const { return live_.size(); }
@@ -48,6 +52,7 @@ class StateFile {
   int fd_ = -1;
   std::map<pid_t, RunRecord> live_;
   std::size_t dead_lines_ = 0;
+  std::string pending_;
 };
 
 /// Kills what the records name, never a reused pid: the process group of a leader whose
