@@ -59,11 +59,11 @@ TEST_CASE("io log: a run's last words and partial line are in before its exit an
   Harness h(true, "", HubOn(out.fds[1], &warnings));
   auto& hub = static_cast<log::LogHub&>(*h.capture());
 
-  core::RunId first = h.Spawn(Captured({"--say", "one", "--say-partial", "half", "--exit", "1"}),
-                              5000, "w");
+  core::RunId first =
+      h.Spawn(Captured({"--say", "one", "--say-partial", "half", "--exit", "1"}), "w");
   h.WaitExit(first);
   CHECK(hub.Tail("w", 10) == std::vector<std::string>{"one", "half"});  // already, at the exit
-  core::RunId second = h.Spawn(Captured({"--say-err", "two", "--exit", "0"}), 5000, "w");
+  core::RunId second = h.Spawn(Captured({"--say-err", "two", "--exit", "0"}), "w");
   h.WaitExit(second);
   CHECK(hub.Tail("w", 10) == std::vector<std::string>{"one", "half", "two"});
   std::string text;
@@ -80,7 +80,7 @@ TEST_CASE("io log: a run's last words and partial line are in before its exit an
   std::string pipe_a = PipeOf(h.Pid(a), 1);
   h.pm().Signal({a, SIGKILL});
   h.WaitExit(a);
-  core::RunId b = h.Spawn(Captured({"--tick", "1000"}), 5000, "test/child" + std::to_string(a));
+  core::RunId b = h.Spawn(Captured({"--tick", "1000"}), "test/child" + std::to_string(a));
   REQUIRE(h.RunUntil([&] { return h.Ready(b); }, 5000));
   CHECK(pipe_a.rfind("pipe:", 0) == 0);
   CHECK(PipeOf(h.Pid(b), 1) == pipe_a);

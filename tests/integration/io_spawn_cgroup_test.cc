@@ -65,12 +65,12 @@ TEST_CASE("io: a child's restarts reuse its cgroup, closing removes it") {
     std::vector<std::string> seen;
     for (int i = 0; i < 3; ++i) {
       spec->stdout_spec.file = h.dir() + "/cg" + std::to_string(i);
-      auto run = h.Spawn(spec, 5000, "test/same");
+      auto run = h.Spawn(spec, "test/same");
       CHECK(h.WaitExit(run) == ExitStatus::Exited(0));
       seen.push_back(CgroupLine(spec->stdout_spec.file));
     }
     spec->stdout_spec.file = h.dir() + "/other";
-    CHECK(h.WaitExit(h.Spawn(spec, 5000, "test/other")) == ExitStatus::Exited(0));
+    CHECK(h.WaitExit(h.Spawn(spec, "test/other")) == ExitStatus::Exited(0));
     REQUIRE(!seen[0].empty());
     CHECK(seen[1] == seen[0]);
     CHECK(seen[2] == seen[0]);
@@ -82,12 +82,12 @@ TEST_CASE("io: a child's restarts reuse its cgroup, closing removes it") {
     // A run ended by SIGKILL (cgroup.kill): the next one still runs, in a fresh cgroup.
     auto sleeper = ChildSpec({});
     sleeper->kill_mode = core::KillMode::kCgroup;
-    auto killed = h.Spawn(sleeper, 5000, "test/killed");
+    auto killed = h.Spawn(sleeper, "test/killed");
     REQUIRE(h.Pid(killed) > 0);
     h.pm().Signal({killed, SIGKILL});
     CHECK(h.WaitExit(killed) == ExitStatus::Signaled(SIGKILL));
     spec->stdout_spec.file = h.dir() + "/after-kill";
-    CHECK(h.WaitExit(h.Spawn(spec, 5000, "test/killed")) == ExitStatus::Exited(0));
+    CHECK(h.WaitExit(h.Spawn(spec, "test/killed")) == ExitStatus::Exited(0));
     CHECK(!CgroupLine(spec->stdout_spec.file).empty());
   }
   struct stat st;
