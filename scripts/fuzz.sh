@@ -21,6 +21,7 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(config request sd_notify units log_framing)
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build-fuzz"
+"$root/scripts/deps.sh" --fuzz  # clang and its libFuzzer runtime, when missing
 
 cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
