@@ -40,20 +40,12 @@ bool ValidPathOrComplain(const std::string& path) {
 }
 
 // Status of one path; prints errors. nullopt on failure (code in *exit).
-std::optional<NodeView> FetchNode(Session& s, const Globals& g, const std::string& path,
-                                  int* exit) {
+std::optional<NodeView> FetchNode(Session& s, const std::string& path, int* exit) {
   json req = {{"cmd", "status"}};
   if (!path.empty()) req["path"] = path;
-  std::string raw;
-  auto reply = s.Call(req, s.DefaultDeadline(), &raw);
+  auto reply = s.CallOk(req, path);
   if (!reply) {
     *exit = s.failure_code();
-    return std::nullopt;
-  }
-  if (g.json) OutLine(raw);
-  if (!reply->ok) {
-    s.PrintError(*reply, path);
-    *exit = kExitFailed;
     return std::nullopt;
   }
   auto node = protocol::NodeFromJson(reply->body["node"]);
@@ -81,7 +73,7 @@ int Status(const Globals& g, const std::vector<std::string>& paths_in) {
   int exit = kExitOk;
   for (const std::string& p : paths) {
     int code = kExitOk;
-    if (auto node = FetchNode(s, g, p, &code)) {
+    if (auto node = FetchNode(s, p, &code)) {
       nodes.push_back(std::move(*node));
     } else {
       exit = code;
@@ -95,7 +87,7 @@ int Status(const Globals& g, const std::vector<std::string>& paths_in) {
 int Tree(const Globals& g) {
   Session s(g);
   int exit = kExitOk;
-  auto node = FetchNode(s, g, "", &exit);
+  auto node = FetchNode(s, "", &exit);
   if (!node) return exit;
   if (!g.json) Out(TreeView(*node, UnixNow(), g.color));
   return kExitOk;
@@ -114,17 +106,10 @@ int PerPath(const Globals& g, const std::vector<std::string>& paths,
   Session s(g);
   int exit = kExitOk;
   for (const std::string& p : paths) {
-    std::string raw;
-    auto reply = s.Call(request(p), s.DefaultDeadline(), &raw);
+    auto reply = s.CallOk(request(p), p);
     if (!reply) {
       if (s.failure_code() == kExitUnreachable) return kExitUnreachable;
       exit = s.failure_code();
-      continue;
-    }
-    if (g.json) OutLine(raw);
-    if (!reply->ok) {
-      s.PrintError(*reply, p);
-      exit = kExitFailed;
     } else if (!g.json) {
       OutLine(done(p));
     }
@@ -166,14 +151,8 @@ int StartChild(const Globals& g, const std::string& sup, const std::optional<std
   json req = {{"cmd", "start_child"}, {"path", sup}, {"args", args}};
   if (id) req["id"] = *id;
   Session s(g);
-  std::string raw;
-  auto reply = s.Call(req, s.DefaultDeadline(), &raw);
+  auto reply = s.CallOk(req, sup);
   if (!reply) return s.failure_code();
-  if (g.json) OutLine(raw);
-  if (!reply->ok) {
-    s.PrintError(*reply, sup);
-    return kExitFailed;
-  }
   if (!g.json) {
     auto path = reply->body.find("path");
     OutLine("started " + (path != reply->body.end() && path->is_string()
@@ -186,19 +165,13 @@ int StartChild(const Globals& g, const std::string& sup, const std::optional<std
 int Shutdown(const Globals& g) {
   Session s(g);
   s.set_eof_expected(true);
-  std::string raw;
-  auto reply = s.Call({{"cmd", "shutdown"}}, s.DefaultDeadline(), &raw);
+  auto reply = s.CallOk({{"cmd", "shutdown"}});
   if (!reply && s.closed_without_reply()) {
     // supd stopped the tree and exited before its reply got out.
     if (!g.json) OutLine("supd stopped its tree and exited");
     return kExitOk;
   }
   if (!reply) return s.failure_code();
-  if (g.json) OutLine(raw);
-  if (!reply->ok) {
-    s.PrintError(*reply);
-    return kExitFailed;
-  }
   if (!g.json) OutLine("supd stopped its tree and is exiting");
   return kExitOk;
 }
@@ -206,15 +179,9 @@ int Shutdown(const Globals& g) {
 int Log(const Globals& g, const std::string& path, int lines, bool follow) {
   if (!ValidPathOrComplain(path)) return kExitUsage;
   Session s(g);
-  std::string raw;
   json req = {{"cmd", "log"}, {"path", path}, {"lines", lines}, {"follow", follow}};
-  auto reply = s.Call(req, s.DefaultDeadline(), &raw);
+  auto reply = s.CallOk(req, path);
   if (!reply) return s.failure_code();
-  if (g.json) OutLine(raw);
-  if (!reply->ok) {
-    s.PrintError(*reply, path);
-    return kExitFailed;
-  }
   auto print = [&](const json& j) {
     if (auto it = j.find("lines"); it != j.end() && it->is_array()) {
       for (const json& l : *it) {
@@ -247,16 +214,10 @@ int Log(const Globals& g, const std::string& path, int lines, bool follow) {
 
 int Events(const Globals& g, bool follow) {
   Session s(g);
-  std::string raw;
   json req = {{"cmd", "events"}};
   if (follow) req["follow"] = true;
-  auto reply = s.Call(req, s.DefaultDeadline(), &raw);
+  auto reply = s.CallOk(req);
   if (!reply) return s.failure_code();
-  if (g.json) OutLine(raw);
-  if (!reply->ok) {
-    s.PrintError(*reply);
-    return kExitFailed;
-  }
   if (!g.json) {
     if (auto it = reply->body.find("events"); it != reply->body.end() && it->is_array()) {
       for (const json& e : *it) OutLine(FormatEvent(e, g.color));
@@ -322,7 +283,7 @@ void FindUnhealthy(const NodeView& n, int* healthy, std::vector<std::string>* ba
 int Check(const Globals& g) {
   Session s(g);
   int exit = kExitOk;
-  auto node = FetchNode(s, g, "", &exit);
+  auto node = FetchNode(s, "", &exit);
   if (!node) return exit;
   int healthy = 0;
   std::vector<std::string> bad;

@@ -78,15 +78,19 @@ int main(int argc, char** argv) {
                       "supctl status pipeline db");
   status->add_option("PATH", paths, "Nodes to show, each with its subtree");
   auto* tree = Verb(app, "tree", "Draw the supervision tree", "supctl tree");
-  auto* start = Verb(app, "start", "Start nodes and wait until they are ready",
-                     "supctl start pipeline/index");
-  start->add_option("PATH", paths, "Nodes to start")->required();
-  auto* stop = Verb(app, "stop", "Stop nodes (sticky until 'start') and wait until reaped",
-                    "supctl stop pipeline");
-  stop->add_option("PATH", paths, "Nodes to stop")->required();
-  auto* restart = Verb(app, "restart", "Stop then start nodes (not counted as failures)",
-                       "supctl restart db");
-  restart->add_option("PATH", paths, "Nodes to restart")->required();
+  // The verbs that act on one or more nodes, named by PATH.
+  auto on_paths = [&](const char* name, const char* what, const char* example,
+                      const char* path_help) {
+    auto* verb = Verb(app, name, what, example);
+    verb->add_option("PATH", paths, path_help)->required();
+    return verb;
+  };
+  auto* start = on_paths("start", "Start nodes and wait until they are ready",
+                         "supctl start pipeline/index", "Nodes to start");
+  auto* stop = on_paths("stop", "Stop nodes (sticky until 'start') and wait until reaped",
+                        "supctl stop pipeline", "Nodes to stop");
+  auto* restart = on_paths("restart", "Stop then start nodes (not counted as failures)",
+                           "supctl restart db", "Nodes to restart");
   auto* signal = Verb(app, "signal", "Send a signal to workers (not a stop)",
                       "supctl signal HUP web");
   signal->add_option("SIG", sig, "Signal name or number: HUP, SIGUSR1, 10")->required();

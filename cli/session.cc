@@ -27,6 +27,21 @@ bool Session::Open() {
   return true;
 }
 
+std::optional<protocol::ReplyView> Session::CallOk(const nlohmann::json& request,
+                                                   const std::string& path,
+                                                   std::optional<Deadline> deadline) {
+  std::string raw;
+  auto reply = Call(request, deadline ? *deadline : DefaultDeadline(), &raw);
+  if (!reply) return std::nullopt;
+  if (g_.json) std::printf("%s\n", raw.c_str());
+  if (!reply->ok) {
+    PrintError(*reply, path);
+    failure_code_ = kExitFailed;
+    return std::nullopt;
+  }
+  return reply;
+}
+
 std::optional<protocol::ReplyView> Session::Call(const nlohmann::json& request,
                                                  Deadline deadline, std::string* raw) {
   if (!Open()) return std::nullopt;

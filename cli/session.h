@@ -23,6 +23,12 @@ class Session {
   /// returns nullopt; failure_code() then says which exit code fits. `raw` gets the line.
   std::optional<protocol::ReplyView> Call(const nlohmann::json& request, Deadline deadline,
                                           std::string* raw = nullptr);
+  /// Call() as most verbs want it: prints the raw reply under --json and an error reply's
+  /// message (about `path`, see PrintError); returns the reply only when it is ok, else
+  /// nullopt with failure_code() set. `deadline` defaults to DefaultDeadline().
+  std::optional<protocol::ReplyView> CallOk(const nlohmann::json& request,
+                                            const std::string& path = {},
+                                            std::optional<Deadline> deadline = std::nullopt);
   /// Next streamed line (events -f, log -f); false at the end of the stream.
   bool ReadStreamLine(std::string* line);
   /// Prints "supctl: MESSAGE" for an error reply; for not_found about `path`, adds

@@ -58,6 +58,20 @@ std::optional<E> ReadEnum(Diag& diag, const Json& v, const std::string& path, En
   return std::nullopt;
 }
 
+/// One of the enum's words (core::EnumWords, the table status and reload plans print).
+template <typename E>
+  requires requires { core::EnumWords<E>::words; }
+std::optional<E> ReadEnum(Diag& diag, const Json& v, const std::string& path) {
+  const auto& words = core::EnumWords<E>::words;
+  if (v.is_string()) {
+    for (std::size_t i = 0; i < words.size(); ++i) {
+      if (v.get_ref<const std::string&>() == words[i]) return static_cast<E>(i);
+    }
+  }
+  EnumError(diag, v, path, std::vector<std::string_view>(words.begin(), words.end()));
+  return std::nullopt;
+}
+
 /// Reports every key of object `obj` that is not in `allowed` ("unknown key", with a
 /// suggestion). Returns true if all keys are allowed.
 bool CheckKeys(Diag& diag, const Json& obj, const std::string& path,

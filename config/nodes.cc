@@ -140,10 +140,7 @@ NodeKind DetectKind(Diag& diag, const Json& node, const std::string& path, NodeR
 void ParseChildKeys(Diag& diag, const Json& node, const std::string& path,
                     AutoShutdown parent_auto_shutdown, core::ChildSpec& child) {
   if (const Json* v = Find(node, "restart")) {
-    child.restart = ReadEnum<core::RestartType>(diag, *v, Member(path, "restart"),
-                                                {{"permanent", core::RestartType::kPermanent},
-                                                 {"transient", core::RestartType::kTransient},
-                                                 {"temporary", core::RestartType::kTemporary}})
+    child.restart = ReadEnum<core::RestartType>(diag, *v, Member(path, "restart"))
                         .value_or(child.restart);
   }
   if (const Json* v = Find(node, "shutdown")) {

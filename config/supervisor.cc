@@ -62,31 +62,13 @@ std::optional<core::BackoffSpec> ParseBackoff(Diag& diag, const Json& v, const s
   return b;
 }
 
-std::string_view StrategyName(Strategy s) {
-  switch (s) {
-    case Strategy::kOneForOne:
-      return "one_for_one";
-    case Strategy::kOneForAll:
-      return "one_for_all";
-    case Strategy::kRestForOne:
-      return "rest_for_one";
-    case Strategy::kSimpleOneForOne:
-      return "simple_one_for_one";
-  }
-  return "?";
-}
-
 }  // namespace
 
 core::SupervisorSpec ParseSupervisorKeys(Diag& diag, const Json& node, const std::string& path) {
   core::SupervisorSpec sup;
   auto at = [&](std::string_view key) { return Member(path, key); };
   if (const Json* v = Find(node, "strategy")) {
-    sup.strategy = ReadEnum<Strategy>(diag, *v, at("strategy"),
-                                      {{"one_for_one", Strategy::kOneForOne},
-                                       {"one_for_all", Strategy::kOneForAll},
-                                       {"rest_for_one", Strategy::kRestForOne},
-                                       {"simple_one_for_one", Strategy::kSimpleOneForOne}})
+    sup.strategy = ReadEnum<Strategy>(diag, *v, at("strategy"))
                        .value_or(sup.strategy);
   }
   if (const Json* v = Find(node, "intensity")) {
@@ -96,31 +78,23 @@ core::SupervisorSpec ParseSupervisorKeys(Diag& diag, const Json& node, const std
     sup.period = ReadDuration(diag, *v, at("period"), 1).value_or(sup.period);
   }
   if (const Json* v = Find(node, "auto_shutdown")) {
-    sup.auto_shutdown = ReadEnum<AutoShutdown>(diag, *v, at("auto_shutdown"),
-                                               {{"never", AutoShutdown::kNever},
-                                                {"any_significant", AutoShutdown::kAnySignificant},
-                                                {"all_significant", AutoShutdown::kAllSignificant}})
+    sup.auto_shutdown = ReadEnum<AutoShutdown>(diag, *v, at("auto_shutdown"))
                             .value_or(sup.auto_shutdown);
   }
   if (const Json* v = Find(node, "restart_mode")) {
-    sup.restart_mode = ReadEnum<core::RestartMode>(diag, *v, at("restart_mode"),
-                                                   {{"rev_order", core::RestartMode::kRevOrder},
-                                                    {"in_order", core::RestartMode::kInOrder},
-                                                    {"each", core::RestartMode::kEach}})
+    sup.restart_mode = ReadEnum<core::RestartMode>(diag, *v, at("restart_mode"))
                            .value_or(sup.restart_mode);
   }
   if (const Json* v = Find(node, "restart_order")) {
     sup.restart_order =
-        ReadEnum<core::RestartOrder>(diag, *v, at("restart_order"),
-                                     {{"right_to_left", core::RestartOrder::kRightToLeft},
-                                      {"left_to_right", core::RestartOrder::kLeftToRight}})
+        ReadEnum<core::RestartOrder>(diag, *v, at("restart_order"))
             .value_or(sup.restart_order);
   }
   if (const Json* v = Find(node, "backoff")) sup.backoff = ParseBackoff(diag, *v, at("backoff"));
 
   bool simple = sup.strategy == Strategy::kSimpleOneForOne;
   std::string not_simple = "only allowed with strategy \"simple_one_for_one\", not \"" +
-                           std::string(StrategyName(sup.strategy)) + "\"";
+                           std::string(core::ToString(sup.strategy)) + "\"";
   if (const Json* v = Find(node, "template")) {
     if (!simple)
       diag.Error(at("template"), not_simple);

@@ -201,11 +201,7 @@ void ParseProcessKeys(Diag& diag, const Json& node, const std::string& path, cor
                "a signal name like \"SIGTERM\", \"SIGINT\" or \"SIGQUIT\"");
   }
   if (const Json* v = Find(node, "kill_mode")) {
-    w.kill_mode = ReadEnum<core::KillMode>(diag, *v, at("kill_mode"),
-                                           {{"auto", core::KillMode::kAuto},
-                                            {"cgroup", core::KillMode::kCgroup},
-                                            {"group", core::KillMode::kGroup},
-                                            {"process", core::KillMode::kProcess}})
+    w.kill_mode = ReadEnum<core::KillMode>(diag, *v, at("kill_mode"))
                       .value_or(core::KillMode::kAuto);
   }
   if (const Json* v = Find(node, "normal_exit_codes")) {

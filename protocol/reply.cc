@@ -6,27 +6,6 @@ namespace supd::protocol {
 
 using nlohmann::json;
 
-const char* StateName(core::NodeState state) {
-  switch (state) {
-    case core::NodeState::kStopped: return "stopped";
-    case core::NodeState::kStarting: return "starting";
-    case core::NodeState::kRunning: return "running";
-    case core::NodeState::kStopping: return "stopping";
-    case core::NodeState::kBackoff: return "backoff";
-    case core::NodeState::kExited: return "exited";
-  }
-  return "?";
-}
-
-const char* RestartName(core::RestartType restart) {
-  switch (restart) {
-    case core::RestartType::kPermanent: return "permanent";
-    case core::RestartType::kTransient: return "transient";
-    case core::RestartType::kTemporary: return "temporary";
-  }
-  return "?";
-}
-
 namespace {
 
 void PutStatus(json& j, const core::ExitStatus& status) {
@@ -44,7 +23,7 @@ json NodeToJson(const core::NodeStatus& node, const NodeContext& ctx) {
   j["path"] = node.path;
   j["id"] = node.id;
   j["kind"] = node.supervisor ? "supervisor" : "worker";
-  j["state"] = StateName(node.state);
+  j["state"] = core::ToString(node.state);
   if (node.pid) j["pid"] = *node.pid;
   j["since"] = ctx.to_unix ? ctx.to_unix(node.since) : 0.0;
   j["restarts"] = node.restarts;
@@ -58,7 +37,7 @@ json NodeToJson(const core::NodeStatus& node, const NodeContext& ctx) {
     j["last_exit"] = nullptr;
   }
   j["ready"] = node.ready;
-  j["restart"] = RestartName(node.restart);
+  j["restart"] = core::ToString(node.restart);
   if (!node.supervisor) {
     std::string mode = ctx.kill_mode ? ctx.kill_mode(node.path) : std::string();
     if (!mode.empty()) j["kill_mode"] = mode;

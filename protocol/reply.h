@@ -25,11 +25,6 @@ struct NodeContext {
   std::function<void(std::string_view path, nlohmann::json* node)> worker_extra = nullptr;
 };
 
-/// "stopped", "starting", "running", "stopping", "backoff", "exited".
-const char* StateName(core::NodeState state);
-/// "permanent", "transient", "temporary".
-const char* RestartName(core::RestartType restart);
-
 /// NODE (README, "Control protocol") with the extras: restart, kill_mode (workers),
 /// ready_after_ms, status_text, operator_stopped, autostart_off, dynamic. `last_exit` is
 /// null before the first exit.

@@ -7,6 +7,7 @@
 
 #include "common/signals.h"
 #include "common/units.h"
+#include "daemon/core/tree.h"
 
 namespace supd::protocol {
 namespace {
@@ -33,9 +34,6 @@ const CmdInfo kCommands[] = {
     {Cmd::kWait, "wait", {"path", "state", "timeout"}},
     {Cmd::kVersion, "version", {}},
 };
-
-const char* const kStates[] = {"stopped", "starting", "running", "stopping",
-                               "backoff", "exited",   "ready"};
 
 RequestError Bad(std::string message) {
   return RequestError{core::ErrorCode::kBadRequest, std::move(message)};
@@ -237,8 +235,10 @@ bool IsValidPath(std::string_view path) {
 }
 
 bool IsWaitableState(std::string_view state) {
-  return std::any_of(std::begin(kStates), std::end(kStates),
-                     [&](const char* s) { return state == s; });
+  // A node's states (status' words) and "ready".
+  const auto& states = core::EnumWords<core::NodeState>::words;
+  return state == "ready" || std::any_of(states.begin(), states.end(),
+                                         [&](const char* s) { return state == s; });
 }
 
 std::variant<Request, RequestError> ParseRequest(std::string_view line) {

@@ -2,6 +2,8 @@
 // Pure: standard library only.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -25,6 +27,46 @@ enum class AutoShutdown { kNever, kAnySignificant, kAllSignificant };
 enum class RestartMode { kRevOrder, kInOrder, kEach };
 enum class RestartOrder { kRightToLeft, kLeftToRight };
 enum class KillMode { kAuto, kCgroup, kGroup, kProcess };
+
+/// The word of each value of an enum, in declaration order: the one table that config/
+/// parses (`config::ReadEnum`) and that status, reload plans, supctl and the tests print
+/// (`ToString`). Specialized next to each enum that has config or status words.
+template <typename E>
+struct EnumWords;
+template <>
+struct EnumWords<RestartType> {
+  static constexpr std::array<const char*, 3> words = {"permanent", "transient", "temporary"};
+};
+template <>
+struct EnumWords<Strategy> {
+  static constexpr std::array<const char*, 4> words = {"one_for_one", "one_for_all",
+                                                       "rest_for_one", "simple_one_for_one"};
+};
+template <>
+struct EnumWords<AutoShutdown> {
+  static constexpr std::array<const char*, 3> words = {"never", "any_significant",
+                                                       "all_significant"};
+};
+template <>
+struct EnumWords<RestartMode> {
+  static constexpr std::array<const char*, 3> words = {"rev_order", "in_order", "each"};
+};
+template <>
+struct EnumWords<RestartOrder> {
+  static constexpr std::array<const char*, 2> words = {"right_to_left", "left_to_right"};
+};
+template <>
+struct EnumWords<KillMode> {
+  static constexpr std::array<const char*, 4> words = {"auto", "cgroup", "group", "process"};
+};
+
+/// The word of `e` (EnumWords), "?" for a value outside the enum.
+template <typename E>
+  requires requires { EnumWords<E>::words; }
+constexpr const char* ToString(E e) {
+  auto i = static_cast<std::size_t>(e);
+  return i < EnumWords<E>::words.size() ? EnumWords<E>::words[i] : "?";
+}
 
 /// `shutdown`: brutal_kill (SIGKILL at once), a timeout (stop signal, SIGKILL when it
 /// expires), or infinity (stop signal, wait forever).

@@ -9,47 +9,6 @@ namespace supd::core {
 
 namespace {
 
-std::string Name(RestartType r) {
-  switch (r) {
-    case RestartType::kPermanent: return "permanent";
-    case RestartType::kTransient: return "transient";
-    case RestartType::kTemporary: return "temporary";
-  }
-  return "?";
-}
-
-std::string Name(Strategy s) {
-  switch (s) {
-    case Strategy::kOneForOne: return "one_for_one";
-    case Strategy::kOneForAll: return "one_for_all";
-    case Strategy::kRestForOne: return "rest_for_one";
-    case Strategy::kSimpleOneForOne: return "simple_one_for_one";
-  }
-  return "?";
-}
-
-std::string Name(AutoShutdown a) {
-  switch (a) {
-    case AutoShutdown::kNever: return "never";
-    case AutoShutdown::kAnySignificant: return "any_significant";
-    case AutoShutdown::kAllSignificant: return "all_significant";
-  }
-  return "?";
-}
-
-std::string Name(RestartMode m) {
-  switch (m) {
-    case RestartMode::kRevOrder: return "rev_order";
-    case RestartMode::kInOrder: return "in_order";
-    case RestartMode::kEach: return "each";
-  }
-  return "?";
-}
-
-std::string Name(RestartOrder o) {
-  return o == RestartOrder::kRightToLeft ? "right_to_left" : "left_to_right";
-}
-
 std::string Text(const Shutdown& s) {
   switch (s.kind) {
     case Shutdown::Kind::kBrutalKill: return "brutal_kill";
@@ -59,9 +18,13 @@ std::string Text(const Shutdown& s) {
   return "?";
 }
 
+template <typename E>
+  requires requires { EnumWords<E>::words; }
+std::string Text(E e) {
+  return ToString(e);
+}
 std::string Text(bool b) { return b ? "true" : "false"; }
 std::string Text(int i) { return std::to_string(i); }
-std::string Text(const std::string& s) { return s; }
 
 std::string Text(const std::vector<int>& codes) {
   std::string out = "[";
@@ -264,7 +227,7 @@ std::vector<std::string> ProcessChanges(const WorkerSpec& a, const WorkerSpec& b
 
 std::vector<std::string> PolicyChanges(const ChildSpec& a, const ChildSpec& b) {
   std::vector<std::string> out;
-  Diff(out, "restart", Name(a.restart), Name(b.restart));
+  Diff(out, "restart", a.restart, b.restart);
   if (!(a.shutdown == b.shutdown)) out.push_back("shutdown " + Text(a.shutdown) + "→" + Text(b.shutdown));
   Diff(out, "significant", a.significant, b.significant);
   Diff(out, "autostart", a.autostart, b.autostart);
@@ -275,12 +238,12 @@ std::vector<std::string> PolicyChanges(const ChildSpec& a, const ChildSpec& b) {
   if (!a.supervisor || !b.supervisor) return out;
   const SupervisorSpec& x = *a.supervisor;
   const SupervisorSpec& y = *b.supervisor;
-  Diff(out, "strategy", Name(x.strategy), Name(y.strategy));
+  Diff(out, "strategy", x.strategy, y.strategy);
   Diff(out, "intensity", x.intensity, y.intensity);
   DiffMillis(out, "period", x.period, y.period);
-  Diff(out, "auto_shutdown", Name(x.auto_shutdown), Name(y.auto_shutdown));
-  Diff(out, "restart_mode", Name(x.restart_mode), Name(y.restart_mode));
-  Diff(out, "restart_order", Name(x.restart_order), Name(y.restart_order));
+  Diff(out, "auto_shutdown", x.auto_shutdown, y.auto_shutdown);
+  Diff(out, "restart_mode", x.restart_mode, y.restart_mode);
+  Diff(out, "restart_order", x.restart_order, y.restart_order);
   Diff(out, "backoff", x.backoff, y.backoff);
   Diff(out, "max_children", x.max_children, y.max_children);
   if (x.child_template && y.child_template) {

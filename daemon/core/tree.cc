@@ -10,24 +10,6 @@
 
 namespace supd::core {
 
-const char* ToString(NodeState s) {
-  switch (s) {
-    case NodeState::kStopped:
-      return "stopped";
-    case NodeState::kStarting:
-      return "starting";
-    case NodeState::kRunning:
-      return "running";
-    case NodeState::kStopping:
-      return "stopping";
-    case NodeState::kBackoff:
-      return "backoff";
-    case NodeState::kExited:
-      return "exited";
-  }
-  return "?";
-}
-
 namespace {
 
 NodeState WorkerState(Phase p) {

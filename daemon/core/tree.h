@@ -15,7 +15,11 @@
 namespace supd::core {
 
 enum class NodeState { kStopped, kStarting, kRunning, kStopping, kBackoff, kExited };
-const char* ToString(NodeState s);  ///< "stopped", "starting", ...
+template <>
+struct EnumWords<NodeState> {
+  static constexpr std::array<const char*, 6> words = {"stopped",  "starting", "running",
+                                                       "stopping", "backoff",  "exited"};
+};
 
 /// A read-only snapshot of one node and its subtree (for `status`).
 struct NodeStatus {

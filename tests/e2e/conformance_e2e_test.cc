@@ -46,50 +46,22 @@ std::string ShutdownText(const core::Shutdown& s) {
   return "5s";
 }
 
-const char* Name(core::RestartType r) {
-  switch (r) {
-    case core::RestartType::kPermanent: return "permanent";
-    case core::RestartType::kTransient: return "transient";
-    case core::RestartType::kTemporary: return "temporary";
-  }
-  return "permanent";
-}
-
-const char* Name(core::Strategy s) {
-  switch (s) {
-    case core::Strategy::kOneForOne: return "one_for_one";
-    case core::Strategy::kOneForAll: return "one_for_all";
-    case core::Strategy::kRestForOne: return "rest_for_one";
-    case core::Strategy::kSimpleOneForOne: return "simple_one_for_one";
-  }
-  return "one_for_one";
-}
-
-const char* Name(core::AutoShutdown a) {
-  switch (a) {
-    case core::AutoShutdown::kNever: return "never";
-    case core::AutoShutdown::kAnySignificant: return "any_significant";
-    case core::AutoShutdown::kAllSignificant: return "all_significant";
-  }
-  return "never";
-}
-
 /// The supd config node of a scenario node. `path` is the scenario path ("root/...").
 json NodeJson(const ScenarioNode& node, const std::string& path, const std::string& log,
               bool is_root, bool is_template) {
   json j = json::object();
   if (!is_root && !is_template) j["id"] = node.id;
   if (!is_root) {
-    j["restart"] = Name(node.restart);
+    j["restart"] = core::ToString(node.restart);
     j["shutdown"] = ShutdownText(node.shutdown);
     if (node.significant) j["significant"] = true;
   }
   if (node.supervisor) {
-    j["strategy"] = Name(node.strategy);
+    j["strategy"] = core::ToString(node.strategy);
     j["intensity"] = node.intensity;
     j["period"] = std::to_string(node.period_s) + "s";
     if (node.auto_shutdown != core::AutoShutdown::kNever) {
-      j["auto_shutdown"] = Name(node.auto_shutdown);
+      j["auto_shutdown"] = core::ToString(node.auto_shutdown);
     }
     if (!node.child_template.empty()) {
       j["template"] = NodeJson(node.child_template[0], path, log, false, true);

@@ -485,7 +485,7 @@ void ControlServer::OnWaitTimer(uv_timer_t* timer) {
   Guard guard(self);
   if (self->CheckWait(*c)) return;
   auto st = self->api_.Status(c->wait_path);
-  std::string is = st ? protocol::StateName(st->state) : "gone";
+  std::string is = st ? core::ToString(st->state) : "gone";
   self->Send(*c, protocol::ErrorLine(
                      ErrorCode::kTimeout,
                      "timed out after " + common::FormatDurationCompact(c->wait_timeout) +
@@ -509,7 +509,7 @@ bool ControlServer::CheckWaitOrThrow(Connection& c) {
   auto st = api_.Status(c.wait_path);
   if (!st) {
     Send(c, protocol::ErrorLine(ErrorCode::kNotFound, NoChildMessage(c.wait_path)));
-  } else if (protocol::StateName(st->state) == c.wait_state) {
+  } else if (core::ToString(st->state) == c.wait_state) {
     nlohmann::json body = nlohmann::json::object();
     body["node"] = protocol::NodeToJson(*st, NodeContextOf(api_));
     Send(c, protocol::OkLine(body));
