@@ -47,7 +47,7 @@ NodeContext Ctx() {
 }
 
 TEST_CASE("protocol: NODE objects as the README's Control protocol describes") {
-  json root = NodeToJson(SampleTree(), Ctx());
+  json root = json::parse(NodeJson(SampleTree(), Ctx()));
   CHECK(root["path"] == "");
   CHECK(root["kind"] == "supervisor");
   CHECK(root["state"] == "running");
@@ -68,8 +68,43 @@ TEST_CASE("protocol: NODE objects as the README's Control protocol describes") {
   core::NodeStatus killed;
   killed.last_exit = core::NodeStatus::LastExit{core::ExitStatus::Signaled(9),
                                                 core::ExitReason::kShutdown};
-  CHECK(NodeToJson(killed, Ctx())["last_exit"] ==
+  CHECK(json::parse(NodeJson(killed, Ctx()))["last_exit"] ==
         json::parse(R"({"signal":"SIGKILL","reason":"shutdown"})"));
+}
+
+TEST_CASE("protocol: NODE text is what nlohmann/json would print, escapes included") {
+  core::NodeStatus root = SampleTree();
+  root.children[0].status_text = "say \"hi\"\n\tback\\slash \x01 caf\xc3\xa9 bad \xff byte";
+  root.children[0].last_exit = core::NodeStatus::LastExit{core::ExitStatus::Signaled(15),
+                                                          core::ExitReason::kShutdown,
+                                                          "exec /x: No such file"};
+  root.children[0].operator_stopped = true;
+  root.children[0].dynamic = true;
+  root.children[0].autostart_off = true;
+  NodeContext ctx = Ctx();
+  ctx.log_health = [](std::string_view path) -> std::optional<LogHealth> {
+    if (path == "db") return LogHealth{7, "disk full"};
+    return LogHealth{};
+  };
+  for (double t0 : {0.0, 1796656446.4503663, 1e21, 0.1}) {
+    ctx.to_unix = [t0](core::Millis ms) { return t0 + static_cast<double>(ms); };
+    std::string text = NodeJson(root, ctx, true);
+    json parsed = json::parse(text);
+    // Same bytes as the DOM printer: sorted keys, same numbers, same escapes.
+    CHECK(parsed.dump(-1, ' ', false, json::error_handler_t::replace) == text);
+    CHECK(parsed["idle"] == true);
+    CHECK(parsed["children"][0]["log_dropped"] == 7);
+    CHECK(parsed["children"][0]["log_error"] == "disk full");
+    CHECK(parsed["children"][0]["last_exit"] ==
+          json::parse(R"({"signal":"SIGTERM","reason":"shutdown","error":"exec /x: No such file"})"));
+    CHECK(parsed["children"][0]["status_text"].get<std::string>().find("caf\xc3\xa9") !=
+          std::string::npos);
+    CHECK(parsed["since"].get<double>() == t0);
+  }
+  std::string line = NodeReplyLine(root, ctx);
+  CHECK(line.back() == '\n');
+  CHECK(json::parse(line)["ok"] == true);
+  CHECK_FALSE(json::parse(line)["node"].contains("idle"));
 }
 
 TEST_CASE("protocol: lifecycle events") {
@@ -121,7 +156,7 @@ TEST_CASE("protocol: reply lines") {
 }
 
 TEST_CASE("protocol: the client reads replies and nodes back") {
-  auto reply = ParseReply(OkLine(json{{"node", NodeToJson(SampleTree(), Ctx())}}));
+  auto reply = ParseReply(NodeReplyLine(SampleTree(), Ctx()));
   REQUIRE(reply);
   CHECK(reply->ok);
   auto node = NodeFromJson(reply->body["node"]);

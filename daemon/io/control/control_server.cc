@@ -395,7 +395,7 @@ void ControlServer::HandleLine(Connection& c, std::string_view line) {
       nlohmann::json body = nlohmann::json::object();
       body["version"] = api_.Version();
       body["protocol"] = protocol::kProtocolVersion;
-      Send(c, protocol::OkLine(body));
+      Send(c, protocol::OkLine(std::move(body)));
       return;
     }
   }
@@ -510,9 +510,7 @@ bool ControlServer::CheckWaitOrThrow(Connection& c) {
   if (!st) {
     Send(c, protocol::ErrorLine(ErrorCode::kNotFound, NoChildMessage(c.wait_path)));
   } else if (core::ToString(st->state) == c.wait_state) {
-    nlohmann::json body = nlohmann::json::object();
-    body["node"] = protocol::NodeToJson(*st, NodeContextOf(api_));
-    Send(c, protocol::OkLine(body));
+    Send(c, protocol::NodeReplyLine(*st, NodeContextOf(api_)));
   } else {
     return false;
   }

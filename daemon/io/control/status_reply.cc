@@ -1,17 +1,17 @@
 #include "daemon/io/control/status_reply.h"
 
+#include <optional>
+
 namespace supd::io {
 
 protocol::NodeContext NodeContextOf(const DaemonApi& api) {
   return protocol::NodeContext{
       [&api](core::Millis ms) { return api.ToUnixTime(ms); },
       [&api](std::string_view p) { return api.EffectiveKillMode(p); },
-      // A captured worker's log health: `log_dropped` always, `log_error` while failing.
-      [&api](std::string_view p, nlohmann::json* node) {
+      [&api](std::string_view p) -> std::optional<protocol::LogHealth> {
         auto state = api.LogStateOf(p);
-        if (!state) return;
-        (*node)["log_dropped"] = state->dropped;
-        if (!state->error.empty()) (*node)["log_error"] = state->error;
+        if (!state) return std::nullopt;
+        return protocol::LogHealth{state->dropped, state->error};
       }};
 }
 
@@ -23,10 +23,8 @@ std::string NoChildMessage(std::string_view path) {
 std::string StatusReplyLine(const DaemonApi& api, std::string_view path) {
   auto st = api.Status(path);
   if (!st) return protocol::ErrorLine(core::ErrorCode::kNotFound, NoChildMessage(path));
-  nlohmann::json body = nlohmann::json::object();
-  body["node"] = protocol::NodeToJson(*st, NodeContextOf(api));
-  if (path.empty()) body["node"]["idle"] = api.Idle();
-  return protocol::OkLine(body);
+  return protocol::NodeReplyLine(*st, NodeContextOf(api),
+                                 path.empty() ? std::optional<bool>(api.Idle()) : std::nullopt);
 }
 
 }  // namespace supd::io

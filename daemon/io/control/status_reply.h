@@ -10,7 +10,7 @@
 
 namespace supd::io {
 
-/// How protocol::NodeToJson reaches the daemon (unix time, kill modes, log health). `api`
+/// How protocol::NodeJson reaches the daemon (unix time, kill modes, log health). `api`
 /// must outlive the returned context.
 protocol::NodeContext NodeContextOf(const DaemonApi& api);
 
