@@ -178,6 +178,11 @@ class Harness {
     uv_timer_start(
         timer.get(), [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; },
         static_cast<uint64_t>(timeout_ms), 0);
+    // Some predicates watch the outside world (/proc, files), not loop events: wake every
+    // 10 ms to look again, or a quiet loop would sleep until the deadline.
+    UvHandle<uv_timer_t> tick;
+    REQUIRE(tick.Init([&](uv_timer_t* t) { return uv_timer_init(&loop_, t); }, nullptr) == 0);
+    uv_timer_start(tick.get(), [](uv_timer_t*) {}, 10, 10);
     while (!pred() && !expired) uv_run(&loop_, UV_RUN_ONCE);
     return pred();
   }

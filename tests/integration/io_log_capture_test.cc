@@ -95,13 +95,17 @@ TEST_CASE("io log: a flood into a destination nobody reads blocks the child, dro
   core::RunId flood = h.SpawnReady(Captured({"--flood"}));
   std::string path = "test/child" + std::to_string(flood);
   std::string wchan = "/proc/" + std::to_string(h.Pid(flood)) + "/wchan";
-  REQUIRE(h.RunUntil([&] { return ReadFile(wchan).find("pipe_write") != std::string::npos; },
-                     20000));
+  // Blocked writing into its pipe (pipe_write, or pipe_wait_writable on some kernels), and
+  // supd has read lines before it stopped: on a loaded machine the child can fill its pipe
+  // before supd's loop reads anything, so wait for both.
+  auto captured = [&] { return hub.Tail(path, 1).value_or(std::vector<std::string>{}).size() == 1; };
+  REQUIRE(h.RunUntil(
+      [&] { return ReadFile(wchan).find("pipe_w") != std::string::npos && captured(); },
+      20000));
   auto state = hub.StateOf(path);
   REQUIRE(state);
   CHECK(state->dropped == 0);
   CHECK(state->error.empty());
-  CHECK(hub.Tail(path, 1).value_or(std::vector<std::string>{}).size() == 1);
 }
 
 }  // namespace
