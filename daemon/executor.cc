@@ -68,7 +68,7 @@ void Executor::Dispatch() {
     Carry(tree_.Handle(event, io_.now()));
   }
   FlushLog();
-  if (release_logs_) ReleaseGoneLogs();
+  if (release_all_logs_ || !exited_paths_.empty()) ReleaseGoneLogs();
   dispatching_ = false;
   NotifyStateWatchers();
 }
@@ -89,6 +89,7 @@ void Executor::TrackEvent(const core::Event& event) {
   auto forget = [this](core::RunId run) {
     auto it = run_path_.find(run);
     if (it == run_path_.end()) return;
+    exited_paths_.push_back(it->second);
     auto pit = path_run_.find(it->second);
     if (pit != path_run_.end() && pit->second == run) path_run_.erase(pit);
     run_path_.erase(it);
@@ -98,10 +99,8 @@ void Executor::TrackEvent(const core::Event& event) {
     run_pid_[spawned->run] = spawned->pid;
   } else if (const auto* exited = std::get_if<core::ChildExited>(&event)) {
     forget(exited->run);
-    release_logs_ = true;
   } else if (const auto* failed = std::get_if<core::SpawnFailed>(&event)) {
     forget(failed->run);
-    release_logs_ = true;
   }
 }
 

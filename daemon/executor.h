@@ -97,9 +97,11 @@ class Executor : public DaemonApi {
   std::function<void(const core::TreeStopped&)> on_tree_stopped_;
   std::function<void()> on_tree_ready_;
   core::Tree tree_;
-  /// A worker exited or a reload was applied: captures of paths gone from the tree are
-  /// released at the end of the dispatch (ReleaseGoneLogs).
-  bool release_logs_ = false;
+  /// Captures of paths gone from the tree are released at the end of the dispatch
+  /// (ReleaseGoneLogs): after a reload every capture is checked, after exits only the
+  /// exited workers' paths (a scan per exit made stopping N children cost O(N²)).
+  bool release_all_logs_ = false;
+  std::vector<std::string> exited_paths_;
 
   std::deque<core::Event> queue_;
   bool dispatching_ = false;

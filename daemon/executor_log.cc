@@ -37,11 +37,14 @@ std::optional<DaemonApi::LogState> Executor::LogStateOf(std::string_view path) c
 }
 
 void Executor::ReleaseGoneLogs() {
-  release_logs_ = false;
+  std::vector<std::string> paths = std::move(exited_paths_);
+  exited_paths_.clear();
+  if (release_all_logs_) paths = io_.logs ? io_.logs->PathsUnder("") : paths;
+  release_all_logs_ = false;
   if (io_.logs == nullptr) return;
   // A path that is no longer a worker (removed by a reload, a dynamic child that ended,
   // a worker turned supervisor) will never run again under this capture.
-  for (const auto& path : io_.logs->PathsUnder("")) {
+  for (const auto& path : paths) {
     auto node = tree_.Status(path);
     if (!node || node->supervisor) io_.logs->Release(path);
   }

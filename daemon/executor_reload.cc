@@ -61,7 +61,7 @@ void Executor::NextReload() {
     pending_[request.request] = [this, outcome, applied = std::move(*next),
                                  done = std::move(job.done)](const core::Reply&) mutable {
       config_ = std::move(applied);
-      release_logs_ = true;  // removed children (stopped ones too) give back their capture
+      release_all_logs_ = true;  // removed children (stopped ones too) give back their capture
       if (on_reloaded_) on_reloaded_(config_.daemon);
       reloading_ = false;
       done(outcome);
