@@ -85,8 +85,11 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # dpkg-shlibdeps adds the libraries' packages (libuv1, libc6, libstdc++6, ...).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # addgroup in postinst (deb-systemd-helper/-invoke come from init-system-helpers, which
-# is Essential: lintian refuses an unversioned dependency on it).
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+# is Essential: lintian refuses an unversioned dependency on it). libmicrohttpd is
+# dlopen'ed for daemon.http (daemon/io/http/mhd.h), so dpkg-shlibdeps cannot see it: its
+# package is named from its SONAME (libmicrohttpd.so.12 -> libmicrohttpd12).
+string(REGEX REPLACE "^lib(.*)\\.so\\.([0-9]+)$" "lib\\1\\2" SUPD_MHD_PACKAGE "${SUPD_MHD_SONAME}")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, ${SUPD_MHD_PACKAGE}")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "bash-completion")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/packaging/debian/conffiles

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "daemon/io/control/status_reply.h"
+#include "daemon/io/http/mhd.h"
 #include "daemon/io/http/page.h"
 #include "daemon/io/http/process_stats.h"
 #include "daemon/io/socket_file.h"
@@ -42,15 +43,15 @@ core::Millis NowMs() { return static_cast<core::Millis>(uv_hrtime() / 1000000); 
 /// connection keeps its reference).
 bool Queue(MHD_Connection* conn, unsigned status, const std::string& body, const char* type,
            const char* allow = nullptr) {
-  MHD_Response* r = MHD_create_response_from_buffer(body.size(), const_cast<char*>(body.data()),
+  MHD_Response* r = mhd::Fn().create_response_from_buffer(body.size(), const_cast<char*>(body.data()),
                                                     MHD_RESPMEM_MUST_COPY);
   if (r == nullptr) return false;
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-  if (allow != nullptr) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-  bool ok = MHD_queue_response(conn, status, r) == MHD_YES;
-  MHD_destroy_response(r);
+  mhd::Fn().add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+  mhd::Fn().add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  mhd::Fn().add_response_header(r, "X-Content-Type-Options", "nosniff");
+  if (allow != nullptr) mhd::Fn().add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+  bool ok = mhd::Fn().queue_response(conn, status, r) == MHD_YES;
+  mhd::Fn().destroy_response(r);
   return ok;
 }
 
@@ -99,7 +100,7 @@ struct MhdCallbacks {
     if (s->pending.empty()) {
       if (s->server == nullptr || s->server->closed_) return MHD_CONTENT_READER_END_OF_STREAM;
       // Nothing to send: out of libmicrohttpd's loop until the next event (Resume).
-      MHD_suspend_connection(s->conn);
+      mhd::Fn().suspend_connection(s->conn);
       s->suspended = true;
       return 0;
     }
@@ -189,10 +190,12 @@ std::optional<std::string> HttpServer::Listen(int* out_fd) {
 }
 
 std::optional<std::string> HttpServer::Start() {
+  std::string load_error;
+  if (mhd::Load(&load_error) == nullptr) return load_error;
   int fd = -1;
   if (auto err = Listen(&fd)) return err;
   // MHD_USE_EPOLL without an internal thread: we poll its epoll fd from the loop.
-  mhd_ = MHD_start_daemon(
+  mhd_ = mhd::Fn().start_daemon(
       MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, nullptr, nullptr, &MhdCallbacks::OnRequest,
       this, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
       static_cast<unsigned>(options_.max_clients), MHD_OPTION_CONNECTION_TIMEOUT,
@@ -202,7 +205,7 @@ std::optional<std::string> HttpServer::Start() {
     close(fd);
     return "cannot start the HTTP server on " + address_ + " (libmicrohttpd)";
   }
-  const MHD_DaemonInfo* info = MHD_get_daemon_info(mhd_, MHD_DAEMON_INFO_EPOLL_FD);
+  const MHD_DaemonInfo* info = mhd::Fn().get_daemon_info(mhd_, MHD_DAEMON_INFO_EPOLL_FD);
   int rc = info == nullptr ? UV_EINVAL : poll_.Init([&](uv_poll_t* p) {
     return uv_poll_init(loop_, p, info->epoll_fd);
   }, this);
@@ -233,7 +236,7 @@ void HttpServer::Close() {
     // libmicrohttpd must not be stopped with suspended connections: resume them (their
     // readers now end the stream) and let it close everything.
     for (Sse* s : sse_) Resume(*s);
-    MHD_stop_daemon(std::exchange(mhd_, nullptr));
+    mhd::Fn().stop_daemon(std::exchange(mhd_, nullptr));
   }
   for (Sse* s : sse_) s->server = nullptr;  // freed by libmicrohttpd already
   sse_.clear();
@@ -244,7 +247,7 @@ void HttpServer::Close() {
 namespace {
 
 unsigned Connections(MHD_Daemon* mhd) {
-  const MHD_DaemonInfo* info = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+  const MHD_DaemonInfo* info = mhd::Fn().get_daemon_info(mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
   return info == nullptr ? 0 : info->num_connections;
 }
 
@@ -258,7 +261,7 @@ void HttpServer::Run() {
   // second run nothing would wake us while clients wait in the backlog.
   for (int pass = 0; pass < 2; ++pass) {
     unsigned before = Connections(mhd_);
-    MHD_run(mhd_);
+    mhd::Fn().run(mhd_);
     if (Connections(mhd_) >= before) break;
   }
   running_ = false;
@@ -269,7 +272,7 @@ void HttpServer::Reschedule() {
   if (mhd_ == nullptr || !timer_) return;
   MHD_UNSIGNED_LONG_LONG ms = 0;
   // No connection: no timeout, so no timer and no wake-up while nobody is connected.
-  if (MHD_get_timeout(mhd_, &ms) != MHD_YES) {
+  if (mhd::Fn().get_timeout(mhd_, &ms) != MHD_YES) {
     uv_timer_stop(timer_.get());
     return;
   }
@@ -300,7 +303,7 @@ MetricsCounters HttpServer::Counters() const {
 bool HttpServer::Respond(MHD_Connection* conn, const std::string& url,
                          const std::string& method) {
   if (!options_.spec.allow_remote &&
-      !HostAllowed(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST))) {
+      !HostAllowed(mhd::Fn().lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST))) {
     return Queue(conn, MHD_HTTP_MISDIRECTED_REQUEST,
                  "this server answers to an IP address or localhost only (daemon.http)\n",
                  kTextPlain);
@@ -347,17 +350,17 @@ bool HttpServer::StartEvents(MHD_Connection* conn) {
   s->conn = conn;
   // A comment first, so that the client sees the stream open before any event.
   s->pending = ": supd lifecycle events, one JSON object per event\nretry: 2000\n\n";
-  MHD_Response* r = MHD_create_response_from_callback(
+  MHD_Response* r = mhd::Fn().create_response_from_callback(
       MHD_SIZE_UNKNOWN, 16 * 1024, &MhdCallbacks::ReadEvents, s, &MhdCallbacks::FreeEvents);
   if (r == nullptr) {
     delete s;
     return false;
   }
   sse_.insert(s);
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-  bool ok = MHD_queue_response(conn, MHD_HTTP_OK, r) == MHD_YES;
-  MHD_destroy_response(r);  // frees `s` through FreeEvents when the connection is done
+  mhd::Fn().add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+  mhd::Fn().add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  bool ok = mhd::Fn().queue_response(conn, MHD_HTTP_OK, r) == MHD_YES;
+  mhd::Fn().destroy_response(r);  // frees `s` through FreeEvents when the connection is done
   if (ok && !keepalive_) {
     keepalive_.Init([&](uv_timer_t* t) { return uv_timer_init(loop_, t); }, this);
     uv_timer_start(keepalive_.get(), [](uv_timer_t* t) {
@@ -402,7 +405,7 @@ void HttpServer::Push(const std::string& chunk) {
 void HttpServer::Resume(Sse& s) {
   if (!s.suspended) return;
   s.suspended = false;
-  MHD_resume_connection(s.conn);
+  mhd::Fn().resume_connection(s.conn);
 }
 
 }  // namespace supd::io::http
