@@ -30,8 +30,9 @@ const std::vector<std::string_view> kWorkerKeys = {"command",
                                                    "stdin",
                                                    "log_buffer"};
 const std::vector<std::string_view> kSupervisorKeys = {
-    "strategy",      "intensity", "period",   "auto_shutdown", "restart_mode",
-    "restart_order", "backoff",   "template", "max_children",  "children"};
+    "strategy",      "intensity",  "period",  "auto_shutdown", "restart_mode",
+    "restart_order", "stop_order", "backoff", "template",      "max_children",
+    "children"};
 
 const Json* Find(const Json& obj, std::string_view key) {
   if (!obj.is_object()) return nullptr;

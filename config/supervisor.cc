@@ -90,6 +90,10 @@ core::SupervisorSpec ParseSupervisorKeys(Diag& diag, const Json& node, const std
         ReadEnum<core::RestartOrder>(diag, *v, at("restart_order"))
             .value_or(sup.restart_order);
   }
+  if (const Json* v = Find(node, "stop_order")) {
+    sup.stop_order = ReadEnum<core::StopOrder>(diag, *v, at("stop_order"))
+                         .value_or(sup.stop_order);
+  }
   if (const Json* v = Find(node, "backoff")) sup.backoff = ParseBackoff(diag, *v, at("backoff"));
 
   bool simple = sup.strategy == Strategy::kSimpleOneForOne;

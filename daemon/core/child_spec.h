@@ -27,6 +27,11 @@ enum class AutoShutdown { kNever, kAnySignificant, kAllSignificant };
 enum class RestartMode { kRevOrder, kInOrder, kEach };
 enum class RestartOrder { kRightToLeft, kLeftToRight };
 enum class KillMode { kAuto, kCgroup, kGroup, kProcess };
+/// How a supervisor stopped as a whole stops its children: one after another in reverse
+/// start order, each waited for (OTP), or all signalled at once, each with its own
+/// SIGKILL deadline (a deviation from OTP; README, "How supd behaves"). Branch restarts
+/// and single-child operations are always sequential.
+enum class StopOrder { kSequential, kParallel };
 
 /// The word of each value of an enum, in declaration order: the one table that config/
 /// parses (`config::ReadEnum`) and that status, reload plans, supctl and the tests print
@@ -54,6 +59,10 @@ struct EnumWords<RestartMode> {
 template <>
 struct EnumWords<RestartOrder> {
   static constexpr std::array<const char*, 2> words = {"right_to_left", "left_to_right"};
+};
+template <>
+struct EnumWords<StopOrder> {
+  static constexpr std::array<const char*, 2> words = {"sequential", "parallel"};
 };
 template <>
 struct EnumWords<KillMode> {
@@ -160,6 +169,7 @@ struct SupervisorSpec {
   AutoShutdown auto_shutdown = AutoShutdown::kNever;
   RestartMode restart_mode = RestartMode::kRevOrder;
   RestartOrder restart_order = RestartOrder::kRightToLeft;
+  StopOrder stop_order = StopOrder::kSequential;
   std::optional<BackoffSpec> backoff;
   std::optional<ChildSpec> child_template;   ///< simple_one_for_one only; a worker, id ""
   std::optional<std::size_t> max_children;   ///< simple_one_for_one only

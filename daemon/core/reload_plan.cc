@@ -244,6 +244,7 @@ std::vector<std::string> PolicyChanges(const ChildSpec& a, const ChildSpec& b) {
   Diff(out, "auto_shutdown", x.auto_shutdown, y.auto_shutdown);
   Diff(out, "restart_mode", x.restart_mode, y.restart_mode);
   Diff(out, "restart_order", x.restart_order, y.restart_order);
+  Diff(out, "stop_order", x.stop_order, y.stop_order);
   Diff(out, "backoff", x.backoff, y.backoff);
   Diff(out, "max_children", x.max_children, y.max_children);
   if (x.child_template && y.child_template) {

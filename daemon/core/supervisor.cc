@@ -367,8 +367,15 @@ bool Supervisor::StopChild(Child& c) {
 
 bool Supervisor::StopGroup() {
   task_->group.clear();
-  for (const auto& c : children_) {
-    if (StopChild(*c)) task_->group.push_back(c.get());
+  auto stop = [&](Child& c) {
+    if (StopChild(c)) task_->group.push_back(&c);
+  };
+  // simple_one_for_one instances are signalled in start order (as always); the children
+  // of a parallel stop in reverse start order, the order a sequential stop would take.
+  if (spec_->strategy == Strategy::kSimpleOneForOne) {
+    for (const auto& c : children_) stop(*c);
+  } else {
+    for (auto it = children_.rbegin(); it != children_.rend(); ++it) stop(**it);
   }
   return !task_->group.empty();
 }
@@ -402,7 +409,8 @@ void Supervisor::StartExitTask(ExitWhy why) {
   exit_why_ = why;
   state_ = State::kStopping;
   Task task(Task::Kind::kExit);
-  if (spec_->strategy == Strategy::kSimpleOneForOne) {
+  if (spec_->strategy == Strategy::kSimpleOneForOne ||
+      spec_->stop_order == StopOrder::kParallel) {
     task.steps.push_back({Step::Kind::kStopGroup, nullptr});
   } else {
     for (auto it = children_.rbegin(); it != children_.rend(); ++it)

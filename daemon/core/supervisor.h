@@ -34,7 +34,8 @@ class Supervisor {
   /// restart history (a simple_one_for_one comes back empty). Sends kSupervisorReady
   /// when done.
   void Begin();
-  /// Stops every child (reverse start order) and exits with reason shutdown; sends
+  /// Stops every child (reverse start order, each waited for; with stop_order parallel
+  /// all at once, each with its own deadline) and exits with reason shutdown; sends
   /// kSupervisorExited when done. Queued if the supervisor is busy, unless `abandon`: a
   /// shutdown of the tree abandons the work under way (a start waiting for readiness, a
   /// branch restart, an operator call) and stops at once, nested supervisors likewise.

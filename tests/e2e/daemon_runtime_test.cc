@@ -187,6 +187,12 @@ int ExitCode(std::optional<int> status) {
   return 128 + WTERMSIG(*status);
 }
 
+/// Subscribes `client` to supd's event stream: from now on, one JSON line per event.
+bool FollowEvents(Client& client) {
+  return client.connected() &&
+         client.Call({{"cmd", "events"}, {"follow", true}}).value_or(json())["ok"] == true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // A config under a temp dir.
 
@@ -813,8 +819,7 @@ TEST_CASE("daemon e2e: SIGKILL comes after the shutdown timeout, not before") {
   REQUIRE(supd.WaitReady());
   REQUIRE(s.WaitStarts(1));
   Client events(s.sock);
-  REQUIRE(events.connected());
-  REQUIRE(events.Call({{"cmd", "events"}, {"follow", true}}).value_or(json())["ok"] == true);
+  REQUIRE(FollowEvents(events));
   auto r = s.Ctl({"stop", "stubborn"});
   CHECK(r.exit_code == 0);
   std::optional<double> stopping, exited;
@@ -834,6 +839,65 @@ TEST_CASE("daemon e2e: SIGKILL comes after the shutdown timeout, not before") {
   double late_ms = (*exited - *stopping) * 1000.0 - 300.0;
   MESSAGE("SIGKILL lateness: " << late_ms << " ms by supd's events");
   CHECK(late_ms >= -5.0);
+  supd.Kill(SIGTERM);
+  CHECK(ExitCode(supd.WaitExit(milliseconds(10000))) == 0);
+  CHECK(s.NothingLeft());
+}
+
+// stop_order "parallel": every child gets its stop signal at once and its own SIGKILL
+// deadline. Checked by the order of supd's events, not by how long the stop took.
+TEST_CASE("daemon e2e: stop_order parallel signals every child before the first SIGKILL") {
+  Setup s;
+  json pool = {{"id", "pool"}, {"stop_order", "parallel"}, {"children", json::array()}};
+  for (int i = 1; i <= 5; ++i) {
+    const std::string id = "w" + std::to_string(i);
+    json w = s.Worker(id, "pool/" + id, {"--ignore-term"});
+    w["shutdown"] = "1s";
+    pool["children"].push_back(w);
+  }
+  s.config["children"] = {pool};
+  SupdProcess supd(s.Write(), s.sock, s.dir.File("supd.err"));
+  REQUIRE(supd.WaitReady());
+  REQUIRE(s.WaitStarts(5));
+  Client events(s.sock);
+  REQUIRE(FollowEvents(events));
+  auto r = s.Ctl({"stop", "pool"});
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  // The workers' stopping and exited events in supd's order, and each one's stopping time.
+  std::vector<std::string> order;
+  std::map<std::string, double> stopping;
+  std::size_t killed = 0;
+  bool pool_exited = false;
+  while (!pool_exited) {
+    auto line = events.ReadLine(milliseconds(10000));
+    if (!line) break;
+    json e = json::parse(*line, nullptr, false);
+    const std::string path = e.value("path", "");
+    const std::string event = e.value("event", "");
+    if (path == "pool" && event == "exited") pool_exited = true;
+    if (path.rfind("pool/", 0) != 0 || (event != "stopping" && event != "exited")) continue;
+    order.push_back(event + " " + path);
+    if (event == "stopping") stopping[path] = e["time"].get<double>();
+    if (event == "exited") {
+      CHECK(e.value("signal", json()).dump().find("KILL") != std::string::npos);
+      ++killed;
+      REQUIRE(stopping.count(path) == 1);
+      // Only a lower bound: each waited its own `shutdown` before its SIGKILL.
+      CHECK((e["time"].get<double>() - stopping[path]) * 1000.0 >= 1000.0 - 5.0);
+    }
+  }
+  std::string shown;
+  for (const auto& o : order) shown += o + "\n";
+  INFO(shown);
+  REQUIRE(pool_exited);
+  CHECK(killed == 5);
+  // Five stop signals (each "stopping" event goes with its signal), then the exits.
+  REQUIRE(order.size() == 10);
+  for (std::size_t i = 0; i < 5; ++i) CHECK(order[i].rfind("stopping pool/w", 0) == 0);
+  for (std::size_t i = 5; i < 10; ++i) CHECK(order[i].rfind("exited pool/w", 0) == 0);
+  CHECK(order[0] == "stopping pool/w5");  // reverse start order, as a sequential stop
+  CHECK(s.Status("pool")["node"]["state"] == "stopped");
   supd.Kill(SIGTERM);
   CHECK(ExitCode(supd.WaitExit(milliseconds(10000))) == 0);
   CHECK(s.NothingLeft());

@@ -66,6 +66,7 @@ TEST_CASE("an empty object is a valid root with every supervisor and daemon defa
   CHECK(sup.auto_shutdown == core::AutoShutdown::kNever);
   CHECK(sup.restart_mode == core::RestartMode::kRevOrder);
   CHECK(sup.restart_order == core::RestartOrder::kRightToLeft);
+  CHECK(sup.stop_order == core::StopOrder::kSequential);
   CHECK_FALSE(sup.backoff.has_value());
   CHECK_FALSE(sup.child_template.has_value());
   CHECK_FALSE(sup.max_children.has_value());
@@ -131,6 +132,7 @@ TEST_CASE("every supervisor key") {
   core::Config config = Load(R"({
     "strategy": "rest_for_one", "intensity": 0, "period": "1h",
     "auto_shutdown": "all_significant", "restart_mode": "each", "restart_order": "left_to_right",
+    "stop_order": "parallel",
     "backoff": {"initial": "250ms", "max": "2m", "multiplier": 1.5, "jitter": 0.25,
                 "reset_after": "10m"},
     "children": [
@@ -150,6 +152,8 @@ TEST_CASE("every supervisor key") {
   CHECK(root.auto_shutdown == core::AutoShutdown::kAllSignificant);
   CHECK(root.restart_mode == core::RestartMode::kEach);
   CHECK(root.restart_order == core::RestartOrder::kLeftToRight);
+  CHECK(root.stop_order == core::StopOrder::kParallel);
+  CHECK(Child(config, 1).supervisor->stop_order == core::StopOrder::kSequential);
   REQUIRE(root.backoff.has_value());
   CHECK(*root.backoff == core::BackoffSpec{250, 120000, 1.5, 0.25, 600000});
   const ChildSpec& jobs = Child(config, 0);

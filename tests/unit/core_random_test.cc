@@ -55,6 +55,7 @@ core::ChildSpec RandomSup(std::mt19937& rng, const std::string& id, int depth) {
   }
   SupOf(s).restart_mode = static_cast<core::RestartMode>(rng() % 3);
   SupOf(s).restart_order = static_cast<core::RestartOrder>(rng() % 2);
+  SupOf(s).stop_order = static_cast<core::StopOrder>(rng() % 2);
   if (rng() % 3 == 0) SupOf(s).backoff = core::BackoffSpec{10, 100, 2.0, 0.5, 500};
   if (depth == 0) s.restart = core::RestartType::kPermanent;
   return s;
