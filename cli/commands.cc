@@ -43,16 +43,8 @@ bool ValidPathOrComplain(const std::string& path) {
 std::optional<NodeView> FetchNode(Session& s, const std::string& path, int* exit) {
   json req = {{"cmd", "status"}};
   if (!path.empty()) req["path"] = path;
-  auto reply = s.CallOk(req, path);
-  if (!reply) {
-    *exit = s.failure_code();
-    return std::nullopt;
-  }
-  auto node = protocol::NodeFromJson(reply->body["node"]);
-  if (!node) {
-    PrintErr("unexpected status reply from supd");
-    *exit = kExitFailed;
-  }
+  auto node = s.CallNode(req, path);
+  if (!node) *exit = s.failure_code();
   return node;
 }
 

@@ -42,8 +42,8 @@ std::optional<protocol::ReplyView> Session::CallOk(const nlohmann::json& request
   return reply;
 }
 
-std::optional<protocol::ReplyView> Session::Call(const nlohmann::json& request,
-                                                 Deadline deadline, std::string* raw) {
+std::optional<std::string> Session::Exchange(const nlohmann::json& request,
+                                             Deadline deadline) {
   if (!Open()) return std::nullopt;
   failure_code_ = kExitFailed;
   std::string error;
@@ -54,7 +54,7 @@ std::optional<protocol::ReplyView> Session::Call(const nlohmann::json& request,
   std::string read_error;
   switch (client_.ReadLine(&reply, deadline, &read_error)) {
     case Client::Read::kLine:
-      break;
+      return reply;
     case Client::Read::kTimeout:
       PrintErr(sent ? "no reply from supd within " +
                           common::FormatDurationCompact(g_.timeout) +
@@ -69,13 +69,41 @@ std::optional<protocol::ReplyView> Session::Call(const nlohmann::json& request,
       PrintErr("cannot read from supd: " + read_error);
       return std::nullopt;
   }
-  auto view = protocol::ParseReply(reply);
+  return std::nullopt;
+}
+
+std::optional<protocol::ReplyView> Session::Call(const nlohmann::json& request,
+                                                 Deadline deadline, std::string* raw) {
+  auto reply = Exchange(request, deadline);
+  if (!reply) return std::nullopt;
+  auto view = protocol::ParseReply(*reply);
   if (!view) {
-    PrintErr("unexpected reply from supd: " + reply.substr(0, 200));
+    PrintErr("unexpected reply from supd: " + reply->substr(0, 200));
     return std::nullopt;
   }
-  if (raw) *raw = std::move(reply);
+  if (raw) *raw = std::move(*reply);
   return view;
+}
+
+std::optional<protocol::NodeView> Session::CallNode(const nlohmann::json& request,
+                                                    const std::string& path) {
+  auto line = Exchange(request, DefaultDeadline());
+  if (!line) return std::nullopt;
+  auto reply = protocol::ParseNodeReply(*line);
+  if (!reply) {
+    PrintErr("unexpected reply from supd: " + line->substr(0, 200));
+    return std::nullopt;
+  }
+  if (g_.json) std::printf("%s\n", line->c_str());
+  if (!reply->head.ok) {
+    PrintError(reply->head, path);
+    return std::nullopt;
+  }
+  if (!reply->node) {
+    PrintErr("unexpected status reply from supd (no valid \"node\")");
+    return std::nullopt;
+  }
+  return std::move(reply->node);
 }
 
 bool Session::ReadStreamLine(std::string* line) {
@@ -86,13 +114,11 @@ bool Session::ReadStreamLine(std::string* line) {
 void Session::PrintError(const protocol::ReplyView& reply, const std::string& path) {
   std::string message = reply.message.empty() ? reply.error : reply.message;
   if (reply.error == "not_found" && !path.empty()) {
-    nlohmann::json req = {{"cmd", "status"}};
-    std::string ignored;
-    if (auto tree = Call(req, DefaultDeadline(), &ignored); tree && tree->ok) {
-      if (auto node = protocol::NodeFromJson(tree->body["node"])) {
-        if (auto best = protocol::ClosestPath(path, protocol::AllPaths(*node))) {
-          message += " (did you mean \"" + *best + "\"?)";
-        }
+    auto line = Exchange({{"cmd", "status"}}, DefaultDeadline());
+    auto tree = line ? protocol::ParseNodeReply(*line) : std::nullopt;
+    if (tree && tree->head.ok && tree->node) {
+      if (auto best = protocol::ClosestPath(path, protocol::AllPaths(*tree->node))) {
+        message += " (did you mean \"" + *best + "\"?)";
       }
     }
   }

@@ -29,6 +29,11 @@ class Session {
   std::optional<protocol::ReplyView> CallOk(const nlohmann::json& request,
                                             const std::string& path = {},
                                             std::optional<Deadline> deadline = std::nullopt);
+  /// A request whose reply carries a NODE (`status`): read in one pass, without a JSON
+  /// tree. Prints the raw reply under --json and errors like CallOk; nullopt on failure
+  /// (failure_code() set).
+  std::optional<protocol::NodeView> CallNode(const nlohmann::json& request,
+                                             const std::string& path);
   /// Next streamed line (events -f, log -f); false at the end of the stream.
   bool ReadStreamLine(std::string* line);
   /// Prints "supctl: MESSAGE" for an error reply; for not_found about `path`, adds
@@ -42,6 +47,8 @@ class Session {
 
  private:
   bool Open();
+  /// Sends `request` and reads one reply line; prints transport errors.
+  std::optional<std::string> Exchange(const nlohmann::json& request, Deadline deadline);
 
   const Globals& g_;
   Client client_;

@@ -13,11 +13,6 @@ std::string StringOr(const json& j, const char* key, std::string fallback = {}) 
   return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
 
-bool BoolOr(const json& j, const char* key, bool fallback) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
-}
-
 std::size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -51,55 +46,6 @@ std::optional<ReplyView> ParseReply(std::string_view line) {
   r.message = StringOr(j, "message");
   r.body = std::move(j);
   return r;
-}
-
-std::optional<NodeView> NodeFromJson(const json& j) {
-  if (!j.is_object()) return std::nullopt;
-  auto path = j.find("path");
-  auto state = j.find("state");
-  if (path == j.end() || !path->is_string() || state == j.end() || !state->is_string()) {
-    return std::nullopt;
-  }
-  NodeView n;
-  n.path = path->get<std::string>();
-  n.id = StringOr(j, "id");
-  n.supervisor = StringOr(j, "kind") == "supervisor";
-  n.state = state->get<std::string>();
-  if (auto it = j.find("pid"); it != j.end() && it->is_number_integer()) n.pid = it->get<int>();
-  if (auto it = j.find("since"); it != j.end() && it->is_number()) n.since = it->get<double>();
-  if (auto it = j.find("restarts"); it != j.end() && it->is_number_integer()) {
-    n.restarts = it->get<int>();
-  }
-  if (auto it = j.find("last_exit"); it != j.end() && it->is_object()) {
-    NodeView::Exit e;
-    if (auto c = it->find("code"); c != it->end() && c->is_number_integer()) e.code = c->get<int>();
-    e.signal = StringOr(*it, "signal");
-    e.reason = StringOr(*it, "reason");
-    e.error = StringOr(*it, "error");
-    n.last_exit = std::move(e);
-  }
-  n.ready = BoolOr(j, "ready", false);
-  n.restart = StringOr(j, "restart");
-  n.kill_mode = StringOr(j, "kill_mode");
-  n.status_text = StringOr(j, "status_text");
-  if (auto it = j.find("ready_after_ms"); it != j.end() && it->is_number_integer()) {
-    n.ready_after_ms = it->get<long long>();
-  }
-  n.operator_stopped = BoolOr(j, "operator_stopped", false);
-  n.autostart_off = BoolOr(j, "autostart_off", false);
-  n.dynamic = BoolOr(j, "dynamic", false);
-  n.log_error = StringOr(j, "log_error");
-  if (auto it = j.find("log_dropped"); it != j.end() && it->is_number_unsigned()) {
-    n.log_dropped = it->get<unsigned long long>();
-  }
-  if (auto it = j.find("children"); it != j.end() && it->is_array()) {
-    for (const json& c : *it) {
-      auto child = NodeFromJson(c);
-      if (!child) return std::nullopt;
-      n.children.push_back(std::move(*child));
-    }
-  }
-  return n;
 }
 
 std::vector<std::string> AllPaths(const NodeView& node) {

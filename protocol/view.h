@@ -50,8 +50,20 @@ struct NodeView {
   std::vector<NodeView> children;
 };
 
-/// nullopt when `j` lacks the required NODE fields.
+/// NODE text (protocol/node_reader.cc reads it in one pass, no JSON tree). nullopt when
+/// it is not a JSON object with string "path" and "state", or a child is not a NODE.
+std::optional<NodeView> ParseNode(std::string_view text);
+/// The same for a NODE already parsed into JSON.
 std::optional<NodeView> NodeFromJson(const nlohmann::json& j);
+
+/// A reply carrying a NODE (`status`, a satisfied `wait`), read in one pass: `head` as
+/// ParseReply gives it but without `body`, `node` when the reply holds a valid "node".
+struct NodeReply {
+  ReplyView head;
+  std::optional<NodeView> node;
+};
+/// nullopt when `line` is not a JSON object with a boolean "ok" (as ParseReply).
+std::optional<NodeReply> ParseNodeReply(std::string_view line);
 
 /// Every path in the subtree, the node's own first (depth-first, start order).
 std::vector<std::string> AllPaths(const NodeView& node);

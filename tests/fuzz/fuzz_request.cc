@@ -34,6 +34,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto& e = std::get<RequestError>(parsed);
     if (e.message.empty() || e.code == supd::core::ErrorCode::kNone) __builtin_trap();
   }
+  // What supctl does with a status reply: read in one pass, it must agree with the JSON
+  // tree's reading (validity, head, the node's paths).
+  auto fast = ParseNodeReply(line);
+  auto slow = ParseReply(line);
+  if (fast.has_value() != slow.has_value()) __builtin_trap();
+  if (slow) {
+    if (fast->head.ok != slow->ok || fast->head.error != slow->error) __builtin_trap();
+    std::optional<NodeView> want;
+    if (auto it = slow->body.find("node"); it != slow->body.end()) want = NodeFromJson(*it);
+    if (fast->node.has_value() != want.has_value()) __builtin_trap();
+    if (want && AllPaths(*fast->node) != AllPaths(*want)) __builtin_trap();
+  }
   // What supctl does with a reply line: the NODE of a status reply, its paths, a typo hint.
   if (auto reply = ParseReply(line)) {
     if (!reply->body.is_object()) __builtin_trap();

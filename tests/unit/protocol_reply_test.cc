@@ -185,6 +185,53 @@ TEST_CASE("protocol: the client reads replies and nodes back") {
   CHECK_FALSE(NodeFromJson(json{{"path", 1}}));
 }
 
+TEST_CASE("protocol: a NODE reply read in one pass matches the JSON tree's reading") {
+  // supctl reads status replies with ParseNodeReply (no JSON tree); NodeFromJson and
+  // ParseReply are the reference. Both must agree, duplicates and wrong types included.
+  auto same = [](const std::string& line) {
+    auto fast = ParseNodeReply(line);
+    auto slow = ParseReply(line);
+    REQUIRE(fast.has_value() == slow.has_value());
+    if (!slow) return;
+    CHECK(fast->head.ok == slow->ok);
+    CHECK(fast->head.error == slow->error);
+    CHECK(fast->head.message == slow->message);
+    std::optional<NodeView> want;
+    if (auto it = slow->body.find("node"); it != slow->body.end()) want = NodeFromJson(*it);
+    REQUIRE(fast->node.has_value() == want.has_value());
+    if (want) {
+      CHECK(AllPaths(*fast->node) == AllPaths(*want));
+      CHECK(fast->node->state == want->state);
+      CHECK(fast->node->children.size() == want->children.size());
+    }
+  };
+  NodeContext ctx = Ctx();
+  ctx.log_health = [](std::string_view) { return std::optional<LogHealth>(LogHealth{3, "x"}); };
+  same(NodeReplyLine(SampleTree(), ctx, true));
+  same(ErrorLine(core::ErrorCode::kNotFound, "no child \"x\""));
+  for (const char* line : {
+           "garbage", "[1]", "1", "{\"no\":1}", "{\"ok\":\"yes\"}", "{\"ok\":true,\"ok\":1}",
+           "{\"ok\":1,\"ok\":true}", "{\"ok\":true}", "{\"ok\":true,\"node\":5}",
+           "{\"ok\":true,\"node\":{\"path\":\"x\"}}",
+           "{\"ok\":true,\"node\":{\"path\":\"\",\"state\":\"running\",\"children\":[1]}}",
+           "{\"ok\":true,\"node\":{\"path\":\"\",\"state\":\"running\",\"children\":[{}],"
+           "\"children\":[]}}",
+           "{\"ok\":true,\"node\":{\"path\":\"\",\"state\":\"s\",\"children\":[{\"path\":\"a\","
+           "\"state\":\"s\"}],\"children\":{}}}",
+           "{\"ok\":true,\"node\":{\"path\":\"\",\"state\":\"s\"},\"node\":[]}",
+           "{\"ok\":true,\"node\":{\"path\":1,\"path\":\"p\",\"state\":\"s\"}}",
+           "{\"ok\":true,\"node\":{\"path\":\"p\",\"path\":1,\"state\":\"s\"}}",
+           "{\"ok\":false,\"error\":{\"a\":1},\"message\":[\"m\"]}"}) {
+    CAPTURE(line);
+    same(line);
+  }
+  auto n = ParseNodeReply("{\"ok\":true,\"node\":{\"path\":\"\",\"state\":\"s\",\"children\":"
+                          "[{\"path\":\"a\",\"state\":\"s\"}],\"children\":{}}}");
+  REQUIRE(n);
+  REQUIRE(n->node);
+  CHECK(n->node->children.empty());
+}
+
 TEST_CASE("protocol: did-you-mean suggestions") {
   std::vector<std::string> paths = {"", "db", "pipeline", "pipeline/ingest", "pipeline/index"};
   CHECK(ClosestPath("pipeline/idx", paths) == "pipeline/index");
