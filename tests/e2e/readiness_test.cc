@@ -111,8 +111,13 @@ json NotifyFd(json worker) {
 TEST_CASE("readiness e2e: a notify_fd pipeline starts each child after the previous is ready") {
   Daemon d;
   json children = json::array();
+  // a takes 2 s to be ready, long enough for status to see it `starting` on a loaded
+  // machine under ASan (with 300 ms the window was missed once in CI); b and c 300 ms.
+  const std::vector<std::string> notify_slow = {"--notify-fd", "3", "--sleep-ms", "2000",
+                                                "--notify-now"};
   for (const char* id : {"a", "b", "c"}) {
-    children.push_back(NotifyFd(d.Worker(id, id, kNotifyLater)));
+    children.push_back(
+        NotifyFd(d.Worker(id, id, std::string(id) == "a" ? notify_slow : kNotifyLater)));
   }
   d.Start({{"children", children}});
   REQUIRE(d.supd->WaitReady());
