@@ -317,10 +317,14 @@ class Adapter {
       if (!c.Send(json({{"cmd", "events"}, {"follow", true}}).dump() + "\n")) return;
       auto ack = c.ReadLine(milliseconds(5000));
       *ready = true;
+      bool exited = false;
       while (!stop_reader_) {
         auto line = c.ReadLine(milliseconds(50));
         if (!line) {
-          if (supd_->WaitExit(milliseconds(0))) break;
+          // supd may write its last event (sup_exit root) and exit between a read that
+          // timed out and this check: once it has exited, drain what it sent, then stop.
+          if (exited) break;
+          exited = supd_->WaitExit(milliseconds(0)).has_value();
           continue;
         }
         std::lock_guard<std::mutex> lock(mu_);
