@@ -1,6 +1,7 @@
 // Executor: the `log` side of DaemonApi, served from the log layer (io::log::LogHub).
 #include "daemon/executor.h"
 
+#include <utility>
 
 namespace supd {
 
@@ -37,11 +38,11 @@ std::optional<DaemonApi::LogState> Executor::LogStateOf(std::string_view path) c
 }
 
 void Executor::ReleaseGoneLogs() {
-  std::vector<std::string> paths = std::move(exited_paths_);
+  std::vector<std::string> exited = std::move(exited_paths_);
   exited_paths_.clear();
-  if (release_all_logs_) paths = io_.logs ? io_.logs->PathsUnder("") : paths;
-  release_all_logs_ = false;
+  const bool all = std::exchange(release_all_logs_, false);
   if (io_.logs == nullptr) return;
+  const std::vector<std::string> paths = all ? io_.logs->PathsUnder("") : std::move(exited);
   // A path that is no longer a worker (removed by a reload, a dynamic child that ended,
   // a worker turned supervisor) will never run again under this capture.
   for (const auto& path : paths) {
