@@ -8,8 +8,9 @@
 #   log_framing  line framing and JSON escaping of captured child output
 # Configures a clang build in build-fuzz/, builds the targets and runs each on its seeds
 # (tests/fuzz/corpus_TARGET/; new inputs go to build-fuzz/corpus_TARGET/, crashes to
-# build-fuzz/artifacts/). Exits non-zero if a fuzzer finds a crash, a leak, a timeout or a
-# sanitizer report; a crash found becomes a unit test with that input.
+# build-fuzz/artifacts/), JOBS (default 2) targets at a time. Exits non-zero if a fuzzer
+# finds a crash, a leak, a timeout or a sanitizer report; a crash found becomes a unit test
+# with that input.
 set -euo pipefail
 
 seconds="${1:-30}"
@@ -29,24 +30,43 @@ cmake -S "$root" -B "$build" -G Ninja \
 ninja -C "$build" -j "${JOBS:-2}" "${targets[@]/#/fuzz_}"
 
 mkdir -p "$build/artifacts"
-failed=()
-for t in "${targets[@]}"; do
-  seeds="$root/tests/fuzz/corpus_$t"
-  dict="$root/tests/fuzz/$t.dict"
-  max_len=4096
+# One libFuzzer process per target, JOBS of them at a time (each is single-threaded); each
+# writes to build-fuzz/fuzz_TARGET.log, printed when it ends.
+run_one() {
+  local t="$1" seeds="$root/tests/fuzz/corpus_$1" dict="$root/tests/fuzz/$1.dict" max_len=4096
   if [ "$t" = config ]; then seeds="$root/tests/fuzz/corpus"; max_len=16384; fi
   mkdir -p "$build/corpus_$t"
-  echo "fuzz.sh: fuzz_$t for ${seconds}s"
-  status=0
   "$build/tests/fuzz/fuzz_$t" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$max_len" \
     -dict="$dict" -artifact_prefix="$build/artifacts/$t-" -print_final_stats=1 \
-    "$build/corpus_$t" "$seeds" || status=$?
+    "$build/corpus_$t" "$seeds" >"$build/fuzz_$t.log" 2>&1
+}
+jobs_max="${JOBS:-2}"
+declare -A pid_of=()
+failed=()
+finish() {  # waits for target $1, prints its log's tail, records a failure
+  local t="$1" status=0
+  wait "${pid_of[$t]}" || status=$?
+  tail -n 25 "$build/fuzz_$t.log"
   if [ "$status" -ne 0 ]; then
-    echo "fuzz.sh: fuzz_$t failed (status $status); inputs in $build/artifacts/$t-*" >&2
+    echo "fuzz.sh: fuzz_$t failed (status $status); log $build/fuzz_$t.log, inputs in $build/artifacts/$t-*" >&2
     failed+=("$t")
+  else
+    echo "fuzz.sh: fuzz_$t: no crash in ${seconds}s"
   fi
+}
+running=()
+for t in "${targets[@]}"; do
+  if [ ${#running[@]} -ge "$jobs_max" ]; then
+    finish "${running[0]}"
+    running=("${running[@]:1}")
+  fi
+  echo "fuzz.sh: fuzz_$t for ${seconds}s"
+  run_one "$t" &
+  pid_of[$t]=$!
+  running+=("$t")
 done
+for t in "${running[@]}"; do finish "$t"; done
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz.sh: failures in: ${failed[*]}" >&2
   exit 1
