@@ -516,6 +516,7 @@ def _log_many_measure(inst, specs, ms, go):
     for c in specs:
         if c.logfile and not os.path.isdir(c.logfile):
             files.setdefault(c.logfile, []).append(c.id)
+    disk0 = _disk_bytes(files)  # a shared stdout already holds the daemon's messages
     t0 = now()
     inst.go_fd = _release(go, 10)
     recs = inst.ev.wait(lambda r: (lambda L: L if len(L) >= n else None)(
@@ -523,10 +524,12 @@ def _log_many_measure(inst, specs, ms, go):
     t_end = now()  # the last writer is done (as seen here: ± 5 ms)
     by_id = {x[1]: x[3] for x in recs}  # L ID PID BYTES NS
     written = sum(by_id.values())
-    want = {f: sum(by_id.get(i, 0) for i in ids) for f, ids in files.items()}
+    prefix = {c.id: inst.a.prefix_bytes(c) for c in specs}  # 100-byte lines (child.c)
+    want = {f: disk0[f] + sum(by_id.get(i, 0) * (100 + prefix[i]) // 100 for i in ids)
+            for f, ids in files.items()}
     # Captured: every byte read by the supervisor's processes (svlogd, s6-log and
     # multilog delete rotated files, so reads are all that can be counted for
-    # them) and each plain file holding its children's bytes.
+    # them) and each plain file holding its children's bytes (and prefixes).
     deadline = time.monotonic() + 60
     rescan = time.monotonic() + 1
     while True:
