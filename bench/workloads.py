@@ -472,9 +472,13 @@ def _logs_many(ctx, s, P, t, pool):
         if mode not in a0.log_modes:
             t.skip_row(s, a0.cannot.get("log-" + mode, "not supported"), [mode, "drain_" + mode])
             continue
-        wfd = None
         try:
             _check_n(ctx, s, n)
+        except Skip as e:  # this table only: the one-child numbers stand
+            t.skip_row(s, str(e), [mode, "drain_" + mode])
+            continue
+        wfd = None
+        try:
             ctx.counter += 1
             go = os.path.join(ctx.tmp, f"go-{ctx.counter:03d}")
             os.mkfifo(go)
