@@ -195,6 +195,21 @@ def ctxt_switches(pids):
     return total
 
 
+def rchar(pids):
+    """{pid: bytes the process has read (/proc/PID/io rchar: every read(2) of every
+    thread, pipes included)} for the pids that are still there."""
+    out = {}
+    for p in pids:
+        s = _read(f"/proc/{p}/io")
+        if not s:
+            continue
+        for ln in s.split(b"\n"):
+            if ln.startswith(b"rchar:"):
+                out[p] = int(ln.split()[1])
+                break
+    return out
+
+
 def utime_stime_ticks(pids):
     total = 0
     for p in pids:

@@ -15,8 +15,10 @@
  *   ignore          record every SIGTERM and keep sleeping (only SIGKILL ends it)
  *   exit MS [J]     exit 1 after MS (+ 0..J, derived from the pid) milliseconds
  *   crash           exit 1 at once
- *   log MS          write 100-byte lines to stdout for MS ms (64 KiB writes, as
- *                   a fully buffered stdout would), record L, then behave as term
+ *   log MS [GO]     write 100-byte lines to stdout for MS ms (64 KiB writes, as
+ *                   a fully buffered stdout would), record L, then behave as term.
+ *                   GO: a FIFO opened for reading first, so that many children
+ *                   start writing at once, when the harness opens it for writing
  * With fewer than 3 arguments (runit and daemontools run ./run with none, s6
  * with the service name) they are read from ./bench-args in the working
  * directory, one per line.
@@ -79,7 +81,13 @@ static void wait_term(int exit_on_term) {
   }
 }
 
-static void log_mode(long long ms) {
+static void log_mode(long long ms, const char *go) {
+  if (go) { /* the start barrier: open(2) of a FIFO blocks until there is a writer */
+    int fd;
+    while ((fd = open(go, O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR) {
+    }
+    if (fd >= 0) close(fd);
+  }
   static char chunk[65500];
   size_t per = 100, lines = sizeof chunk / per;
   for (size_t i = 0; i < lines; i++) {
@@ -184,7 +192,7 @@ int main(int argc, char **argv) {
     record('E', now_ns(), -1);
     _exit(1);
   } else if (!strcmp(mode, "log")) {
-    log_mode(argc > 4 ? atoll(argv[4]) : 1000);
+    log_mode(argc > 4 ? atoll(argv[4]) : 1000, argc > 5 ? argv[5] : NULL);
     wait_term(1);
   }
   return 2;

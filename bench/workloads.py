@@ -1,26 +1,29 @@
 """The workloads.  Each runs one system at a time through its adapter and puts
 numbers into Tables; latencies come from the children's own CLOCK_MONOTONIC
 records, CPU and memory from /proc."""
+import errno
 import os
 import time
 
 from adapters.base import ChildSpec, Options
 from benchlib import (MS, Broken, Events, Skip, cpu_ns, ctxt_switches, median, now, pct, pss_kib,
-                      wait_death)
+                      rchar, wait_death)
 
 PARAMS = {
     # crash: children that crash every 1.0-1.5 s, for crash_s seconds
     "smoke": dict(crash_kids=2, crash_s=2.6, cmd_n=3, cmd_n_throttled=2, scale_ns=[10],
                   stop_ns=[10], status_ns=[10], status_n=3, late_n=1, idle_kids=10, idle_s=1.0,
-                  log_ms=300, loop_s=0.5, size_small=10, size_big=50, rounds=1, cmd_budget_s=5,
-                  status_budget_s=2),
+                  log_ms=300, log_kids=5, log_many_ms=300, log_many_rounds=1, loop_s=0.5,
+                  size_small=10, size_big=50, rounds=1, cmd_budget_s=5, status_budget_s=2),
     "quick": dict(crash_kids=20, crash_s=4.0, cmd_n=20, cmd_n_throttled=4,
                   scale_ns=[100, 1000, 10000], stop_ns=[100, 1000], status_ns=[100, 1000],
-                  status_n=10, late_n=3, idle_kids=100, idle_s=10.0, log_ms=1200, loop_s=2.0,
+                  status_n=10, late_n=3, idle_kids=100, idle_s=10.0, log_ms=1200, log_kids=100,
+                  log_many_ms=1000, log_many_rounds=1, loop_s=2.0,
                   size_small=10, size_big=5000, rounds=2, cmd_budget_s=4, status_budget_s=3),
     "full": dict(crash_kids=20, crash_s=30.0, cmd_n=100, cmd_n_throttled=30,
                  scale_ns=[100, 1000, 10000], stop_ns=[100, 1000], status_ns=[100, 1000],
-                 status_n=30, late_n=10, idle_kids=100, idle_s=10.0, log_ms=6000, loop_s=10.0,
+                 status_n=30, late_n=10, idle_kids=100, idle_s=10.0, log_ms=6000, log_kids=100,
+                 log_many_ms=3000, log_many_rounds=1, loop_s=10.0,
                  size_small=10, size_big=10000, rounds=3, cmd_budget_s=40, status_budget_s=15),
 }
 
@@ -360,6 +363,12 @@ def _size(path):
     return os.path.getsize(path)
 
 
+def _many_rounds(P):
+    """The rounds of the log workload that also run the many-children case (the
+    first ones: each costs a start and stop of log_kids services per system)."""
+    return max(1, min(P["log_many_rounds"], P["rounds"]))
+
+
 def logs_tables(P):
     return [Table("logs", "Log capture throughput",
                   f"One child writes 100-byte lines (in 64 KiB writes) for {P['log_ms']} ms; "
@@ -369,11 +378,33 @@ def logs_tables(P):
                   "prefix (supd `\"log\"`: `PATH| ` on its stdout; svlogd -tt, s6-log t, multilog t:"
                   " a timestamp; raw: `ID| `).  Loggers keep their default rotation.",
                   [("file", "file (MB/s)"), ("prefix", "prefixed (MB/s)")], better="higher",
-                  target=target_logs)]
+                  target=target_logs),
+            Table("logmany", f"Log capture throughput, {P['log_kids']} children logging at once",
+                  f"{P['log_kids']} children, released together (each opens a FIFO that the harness "
+                  "opens for writing once all have started) and each writes 100-byte lines in 64 KiB "
+                  f"writes for {P['log_many_ms'] // _many_rounds(P)} ms"
+                  + (f" (×{_many_rounds(P)} rounds)" if _many_rounds(P) > 1 else "")
+                  + ", each to its own destination as the system does it: supd a file per child "
+                  "or `\"log\"` (all on supd's stdout), raw one poll loop over the pipes, runit, "
+                  "s6 and daemontools a logger per service, supervisord a stdout_logfile per "
+                  "program.  throughput = bytes all children wrote / (release → every byte read "
+                  "by the loggers (/proc/PID/io rchar of the supervisor's processes) and, where "
+                  "the destination is a plain file, on disk): what the pipes still held when the "
+                  "writers stopped counts only once it was captured.",
+                  [("file", "file (MB/s)"), ("prefix", "prefixed (MB/s)"),
+                   ("drain_file", "file: tail (ms)"), ("drain_prefix", "prefixed: tail (ms)")],
+                  better="higher", ratio_cols=["file", "prefix"], target=target_logs)]
 
 
 def logs_run(ctx, s, P, T, pool):
-    t = T[0]
+    _logs_one(ctx, s, P, T[0], pool.setdefault("one", {}))
+    many = pool.setdefault("many", {})
+    many["round"] = many.get("round", 0) + 1
+    if many["round"] <= _many_rounds(P):
+        _logs_many(ctx, s, P, T[1], many)
+
+
+def _logs_one(ctx, s, P, t, pool):
     for mode in ("file", "prefix"):
         a0 = ctx.make_adapter(s)
         if mode not in a0.log_modes:
@@ -399,6 +430,134 @@ def logs_run(ctx, s, P, T, pool):
                 raise
             n = t.note(f"supd ({mode}): {e}")
             t.put(s, mode, f"n/a: the capture run failed [{n}]")
+
+
+def _disk_bytes(files):
+    """{path: bytes} for plain-file destinations, with what rotation moved aside
+    (supd PATH.N, supervisord PATH.N backups); one listdir per directory."""
+    out = {f: 0 for f in files}
+    by_dir = {}
+    for f in files:
+        by_dir.setdefault(os.path.dirname(f), set()).add(os.path.basename(f))
+    for d, bases in by_dir.items():
+        for name in os.listdir(d):
+            base, _, n = name.rpartition(".")
+            owner = name if name in bases else base if n.isdigit() and base in bases else None
+            if owner is not None:
+                try:
+                    out[os.path.join(d, owner)] += os.path.getsize(os.path.join(d, name))
+                except OSError:
+                    pass
+    return out
+
+
+def _release(go, timeout):
+    """Opens the start FIFO for writing once a child has it open for reading:
+    every child blocked in its open(2) goes.  Returns the fd: kept open, a child
+    that reaches its open later passes at once."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return os.open(go, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as e:
+            if e.errno != errno.ENXIO or time.monotonic() > deadline:
+                raise Broken(f"no child opened the start FIFO in {timeout} s ({e})")
+            time.sleep(0.005)
+
+
+def _logs_many(ctx, s, P, t, pool):
+    n, ms = P["log_kids"], P["log_many_ms"] // _many_rounds(P)
+    for mode in ("file", "prefix"):
+        a0 = ctx.make_adapter(s)
+        if mode not in a0.log_modes:
+            t.skip_row(s, a0.cannot.get("log-" + mode, "not supported"), [mode, "drain_" + mode])
+            continue
+        try:
+            _check_n(ctx, s, n)
+        except Skip as e:  # this table only: the one-child numbers stand
+            t.skip_row(s, str(e), [mode, "drain_" + mode])
+            continue
+        wfd = None
+        try:
+            ctx.counter += 1
+            go = os.path.join(ctx.tmp, f"go-{ctx.counter:03d}")
+            os.mkfifo(go)
+            specs = [ChildSpec(f"c{i}", ["log", ms, go], stdout=mode) for i in range(1, n + 1)]
+            with Instance(ctx, s, f"logmany{mode}", specs) as inst:
+                try:
+                    written, t0, t_end, t1 = _log_many_measure(inst, specs, ms, go)
+                finally:
+                    # children still at the barrier (SIGTERM blocked) would hold up the teardown
+                    wfd = inst.go_fd if getattr(inst, "go_fd", None) is not None else \
+                        os.open(go, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
+            b, ns_, tail, k = pool.get(mode, (0, 0, 0, 0))
+            pool[mode] = b, ns_, tail, k = b + written, ns_ + (t1 - t0), tail + (t1 - t_end), k + 1
+            t.put(s, mode, b / (ns_ / 1e9) / 1e6)
+            t.put(s, "drain_" + mode, _ms(tail) / k)
+        except (Broken, Skip) as e:
+            if not s.startswith("supd"):
+                raise
+            k = t.note(f"supd ({mode}): {e}")
+            t.put(s, mode, f"n/a: the capture run failed [{k}]")
+        finally:
+            if wfd is not None:
+                os.close(wfd)
+
+
+def _log_many_measure(inst, specs, ms, go):
+    """Releases the children, waits for every writer's L record, then until every
+    byte is captured.  Returns (bytes written, release, writers done, captured) in
+    ns; raises Broken when bytes are missing after 60 s."""
+    n = len(specs)
+    inst.wait_started([c.id for c in specs], 60 + n * 0.05)
+    time.sleep(0.3)  # the loggers (a process per service for some) up as well
+    inst.a.ensure_alive()
+    # Everything that costs a /proc scan happens before the release: it would
+    # delay the first look at the readers' counters by up to half a second.
+    pids = set(inst.a.supervisor_pids())
+    base = rchar(pids)
+    files = {}  # plain-file destination -> its children (rotating log dirs: not counted)
+    for c in specs:
+        if c.logfile and not os.path.isdir(c.logfile):
+            files.setdefault(c.logfile, []).append(c.id)
+    disk0 = _disk_bytes(files)  # a shared stdout already holds the daemon's messages
+    t0 = now()
+    inst.go_fd = _release(go, 10)
+    recs = inst.ev.wait(lambda r: (lambda L: L if len(L) >= n else None)(
+        [x for x in r if x[0] == "L"]), ms / 1000 + 60, f"{n} log writers")
+    t_end = now()  # the last writer is done (as seen here: ± 5 ms)
+    by_id = {x[1]: x[3] for x in recs}  # L ID PID BYTES NS
+    written = sum(by_id.values())
+    prefix = {c.id: inst.a.prefix_bytes(c) for c in specs}  # 100-byte lines (child.c)
+    want = {f: disk0[f] + sum(by_id.get(i, 0) * (100 + prefix[i]) // 100 for i in ids)
+            for f, ids in files.items()}
+    # Captured: every byte read by the supervisor's processes (svlogd, s6-log and
+    # multilog delete rotated files, so reads are all that can be counted for
+    # them) and each plain file holding its children's bytes (and prefixes).
+    deadline = time.monotonic() + 60
+    rescan = time.monotonic() + 1
+    while True:
+        got = sum(v - base.get(p, 0) for p, v in rchar(pids).items())
+        disk = _disk_bytes(want)
+        short = [f for f, w in want.items() if disk[f] < w]
+        if got >= written and not short:
+            break
+        if time.monotonic() > deadline:
+            inst.a.ensure_alive()
+            raise Broken(f"lost data: {written:,} bytes written, {got:,} read by the supervisor's "
+                         f"processes after 60 s; {len(short)} of {len(want)} files short "
+                         + (f"({short[0]}: {disk[short[0]]:,} of {want[short[0]]:,})" if short else ""))
+        if time.monotonic() > rescan:  # a logger that started after the release: from 0
+            pids |= set(inst.a.supervisor_pids())
+            rescan = time.monotonic() + 1
+        time.sleep(0.01)
+    t1 = now()
+    inst.a.ensure_alive()
+    dests = sorted({c.logfile for c in specs if c.logfile})
+    empty = [d for d in dests if _size(d) == 0]
+    if empty:
+        raise Broken(f"nothing reached {len(empty)} of {len(dests)} destinations ({empty[0]})")
+    return written, t0, t_end, t1
 
 
 # ---------------------------------------------------------------- 10. crash loop

@@ -31,6 +31,9 @@ class Raw(Adapter):
                     s.logfile = os.path.join(self.dir, "daemon.out")
                 f.write(" ".join([s.id, out] + self.child_argv(s)) + "\n")
 
+    def prefix_bytes(self, spec):
+        return len(spec.id) + 2 if spec.stdout == "prefix" else 0  # `ID| ` before each line
+
     def daemon_argv(self):
         argv = [self.ctx.raw_bin]
         if self.opts.kill_timeout_ms is not None:

@@ -98,6 +98,9 @@ class Supd(Adapter):
         with open(self.config, "w") as f:
             json.dump(cfg, f, indent=1)
 
+    def prefix_bytes(self, spec):
+        return len(spec.id) + 2 if spec.stdout == "prefix" else 0  # `ID| ` before each line
+
     def daemon_argv(self):
         return [self.ctx.supd_bin, "-c", self.config]
 
