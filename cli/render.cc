@@ -83,6 +83,12 @@ void Collect(const NodeView& n, int depth, double now, std::vector<Row>* rows) {
   for (const NodeView& c : n.children) Collect(c, depth + 1, now, rows);
 }
 
+std::size_t CountNodes(const NodeView& n) {
+  std::size_t count = 1;
+  for (const NodeView& c : n.children) count += CountNodes(c);
+  return count;
+}
+
 }  // namespace
 
 bool UseColor() {
@@ -112,7 +118,12 @@ std::string FormatReadyAfter(long long ms) {
 }
 
 std::string StatusTable(const std::vector<NodeView>& nodes, double now, bool color) {
+  // Rows and the text are sized once: growing them a doubling at a time cost supctl's
+  // status of 1,000 nodes ~80 page faults (bench/RESULTS.md, issue 16).
+  std::size_t count = 1;
+  for (const NodeView& n : nodes) count += CountNodes(n);
   std::vector<Row> rows;
+  rows.reserve(count);
   rows.push_back(Row{{"PATH", "STATE", "PID", "UPTIME", "READY IN", "RESTARTS", "LAST EXIT",
                       "KILL", "STATUS TEXT"},
                      ""});
@@ -125,19 +136,27 @@ std::string StatusTable(const std::vector<NodeView>& nodes, double now, bool col
   for (const Row& r : rows) {
     for (int i = 0; i < columns; ++i) widths[i] = std::max(widths[i], Width(r.cells[i]));
   }
+  std::size_t line_bytes = 2 * columns + (color ? 16 : 0);
+  for (int i = 0; i < columns; ++i) line_bytes += widths[i];
   std::string out;
+  out.reserve(rows.size() * line_bytes);
   for (std::size_t k = 0; k < rows.size(); ++k) {
     const Row& r = rows[k];
-    std::string line;
+    const std::size_t line_start = out.size();
     for (int i = 0; i < columns; ++i) {
-      std::string cell = i == columns - 1 ? r.cells[i] : Pad(r.cells[i], widths[i]);
-      if (k == 0) cell = Paint(cell, "\033[1m", color);
-      else if (i == 1) cell = Paint(cell, StateColor(r.state), color);
-      line += cell;
-      if (i < columns - 1) line += "  ";
+      const std::string& text = r.cells[i];
+      const char* code = k == 0 ? "\033[1m" : i == 1 ? StateColor(r.state) : nullptr;
+      const bool paint = color && code != nullptr;
+      if (paint) out += code;
+      out += text;
+      if (i < columns - 1) {
+        std::size_t w = Width(text);
+        if (w < widths[i]) out.append(widths[i] - w, ' ');
+      }
+      if (paint) out += "\033[0m";
+      if (i < columns - 1) out += "  ";
     }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line;
+    while (out.size() > line_start && out.back() == ' ') out.pop_back();
     out += '\n';
   }
   return out;

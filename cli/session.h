@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -47,8 +48,9 @@ class Session {
 
  private:
   bool Open();
-  /// Sends `request` and reads one reply line; prints transport errors.
-  std::optional<std::string> Exchange(const nlohmann::json& request, Deadline deadline);
+  /// Sends `request` and reads one reply line; prints transport errors. The line lives in
+  /// the client's buffer until the next Exchange.
+  std::optional<std::string_view> Exchange(const nlohmann::json& request, Deadline deadline);
 
   const Globals& g_;
   Client client_;

@@ -221,7 +221,15 @@ TEST_CASE("protocol: a NODE reply read in one pass matches the JSON tree's readi
            "{\"ok\":true,\"node\":{\"path\":\"\",\"state\":\"s\"},\"node\":[]}",
            "{\"ok\":true,\"node\":{\"path\":1,\"path\":\"p\",\"state\":\"s\"}}",
            "{\"ok\":true,\"node\":{\"path\":\"p\",\"path\":1,\"state\":\"s\"}}",
-           "{\"ok\":false,\"error\":{\"a\":1},\"message\":[\"m\"]}"}) {
+           "{\"ok\":false,\"error\":{\"a\":1},\"message\":[\"m\"]}",
+           // Brackets and escaped quotes inside strings, arrays in arrays: the children
+           // are counted ahead of the parse (a hint to reserve), never miscounted into
+           // a different reading.
+           R"({"ok":true,"node":{"path":"a\"[","state":"s","children":[{"path":"[\\",)"
+           R"("state":"]"},{"path":"b","state":"s","children":[],"x":[[1,2],"]",{}]},)"
+           R"({"path":"c","state":"s"}]}})",
+           R"({"ok":true,"node":{"path":"","state":"s","children":[{"path":"a","state":"s"},)"
+           R"(2,{"path":"b","state":"s"}]}})"}) {
     CAPTURE(line);
     same(line);
   }
