@@ -86,10 +86,11 @@ std::optional<protocol::ReplyView> Session::Call(const nlohmann::json& request,
 }
 
 std::optional<protocol::NodeView> Session::CallNode(const nlohmann::json& request,
-                                                    const std::string& path) {
+                                                    const std::string& path,
+                                                    bool keep_children) {
   auto line = Exchange(request, DefaultDeadline());
   if (!line) return std::nullopt;
-  auto reply = protocol::ParseNodeReply(*line);
+  auto reply = protocol::ParseNodeReply(*line, keep_children);
   if (!reply) {
     PrintErr("unexpected reply from supd: " + std::string(line->substr(0, 200)));
     return std::nullopt;

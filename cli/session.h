@@ -32,9 +32,10 @@ class Session {
                                             std::optional<Deadline> deadline = std::nullopt);
   /// A request whose reply carries a NODE (`status`): read in one pass, without a JSON
   /// tree. Prints the raw reply under --json and errors like CallOk; nullopt on failure
-  /// (failure_code() set).
+  /// (failure_code() set). `keep_children` false: the NODE is only checked, the result
+  /// has no children (a caller that only prints the raw reply).
   std::optional<protocol::NodeView> CallNode(const nlohmann::json& request,
-                                             const std::string& path);
+                                             const std::string& path, bool keep_children = true);
   /// Next streamed line (events -f, log -f); false at the end of the stream.
   bool ReadStreamLine(std::string* line);
   /// Prints "supctl: MESSAGE" for an error reply; for not_found about `path`, adds

@@ -65,7 +65,12 @@ std::vector<std::uint32_t> ArraySizes(std::string_view text) {
 class NodeSax {
  public:
   /// `reply`: the text is a reply with the NODE under "node"; else the text is a NODE.
-  NodeSax(bool reply, std::string_view text) : reply_(reply), array_sizes_(ArraySizes(text)) {}
+  /// `keep`: build the NodeView tree; else only check it (children are read into one
+  /// scratch NodeView and dropped).
+  NodeSax(bool reply, bool keep, std::string_view text)
+      : reply_(reply), keep_(keep) {
+    if (keep_) array_sizes_ = ArraySizes(text);
+  }
 
   bool null() { return Scalar(Value{}); }
   bool boolean(bool v) { return Scalar(Value{Value::kBool, v}); }
@@ -106,6 +111,7 @@ class NodeSax {
       return Push({Role::kExit, f->node});
     }
     if (f->role == Role::kChildren) {
+      if (!keep_) return Push({Role::kNode, &scratch_});
       f->node->children.emplace_back();
       return Push({Role::kNode, &f->node->children.back()});
     }
@@ -293,6 +299,8 @@ class NodeSax {
   }
 
   bool reply_;
+  bool keep_;
+  NodeView scratch_;  ///< every child when !keep_
   std::vector<std::uint32_t> array_sizes_;
   std::size_t next_array_ = 0;  ///< start_array calls so far: the index in array_sizes_
   std::vector<Frame> stack_;
@@ -305,8 +313,8 @@ class NodeSax {
 
 }  // namespace
 
-std::optional<NodeReply> ParseNodeReply(std::string_view line) {
-  NodeSax sax(true, line);
+std::optional<NodeReply> ParseNodeReply(std::string_view line, bool keep_node) {
+  NodeSax sax(true, keep_node, line);
   if (!json::sax_parse(line.begin(), line.end(), &sax) || !sax.ok_seen()) return std::nullopt;
   NodeReply r;
   r.head = std::move(sax.head());
@@ -315,7 +323,7 @@ std::optional<NodeReply> ParseNodeReply(std::string_view line) {
 }
 
 std::optional<NodeView> ParseNode(std::string_view text) {
-  NodeSax sax(false, text);
+  NodeSax sax(false, true, text);
   if (!json::sax_parse(text.begin(), text.end(), &sax)) return std::nullopt;
   return sax.TakeNode();
 }

@@ -204,6 +204,17 @@ TEST_CASE("protocol: a NODE reply read in one pass matches the JSON tree's readi
       CHECK(fast->node->state == want->state);
       CHECK(fast->node->children.size() == want->children.size());
     }
+    // Checking without keeping (supctl status --json) decides the same.
+    auto checked = ParseNodeReply(line, /*keep_node=*/false);
+    REQUIRE(checked.has_value());
+    CHECK(checked->head.ok == fast->head.ok);
+    CHECK(checked->head.error == fast->head.error);
+    CHECK(checked->head.message == fast->head.message);
+    REQUIRE(checked->node.has_value() == fast->node.has_value());
+    if (checked->node) {
+      CHECK(checked->node->path == fast->node->path);
+      CHECK(checked->node->children.empty());
+    }
   };
   NodeContext ctx = Ctx();
   ctx.log_health = [](std::string_view) { return std::optional<LogHealth>(LogHealth{3, "x"}); };
