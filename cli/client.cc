@@ -6,8 +6,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <utility>
 
 #include "common/errno_text.h"
@@ -32,16 +35,44 @@ Client::~Client() {
 Client::Client(Client&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       buffer_(std::move(other.buffer_)),
-      start_(std::exchange(other.start_, 0)) {}
+      capacity_(std::exchange(other.capacity_, 0)),
+      start_(std::exchange(other.start_, 0)),
+      end_(std::exchange(other.end_, 0)),
+      scanned_(std::exchange(other.scanned_, 0)) {}
 
 Client& Client::operator=(Client&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) close(fd_);
     fd_ = std::exchange(other.fd_, -1);
     buffer_ = std::move(other.buffer_);
+    capacity_ = std::exchange(other.capacity_, 0);
     start_ = std::exchange(other.start_, 0);
+    end_ = std::exchange(other.end_, 0);
+    scanned_ = std::exchange(other.scanned_, 0);
   }
   return *this;
+}
+
+void Client::Free::operator()(char* p) const { std::free(p); }
+
+void Client::Reserve(std::size_t want) {
+  if (capacity_ - end_ >= want) return;
+  if (start_ > 0) {  // the lines already returned make room
+    std::memmove(buffer_.get(), buffer_.get() + start_, end_ - start_);
+    end_ -= start_;
+    scanned_ -= start_;
+    start_ = 0;
+    if (capacity_ - end_ >= want) return;
+  }
+  // Large enough for a status of ~1,000 nodes at once; malloc maps it, and pages the reply
+  // does not reach are never touched.
+  constexpr std::size_t kInitial = 512 * 1024;
+  std::size_t capacity = std::max({capacity_ * 2, end_ + want, kInitial});
+  char* grown = static_cast<char*>(std::realloc(buffer_.get(), capacity));
+  if (grown == nullptr) throw std::bad_alloc();
+  (void)buffer_.release();
+  buffer_.reset(grown);
+  capacity_ = capacity;
 }
 
 bool Client::Connect(const std::string& path, Deadline deadline, std::string* error) {
@@ -73,8 +104,7 @@ bool Client::Connect(const std::string& path, Deadline deadline, std::string* er
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   if (fd_ >= 0) close(fd_);
   fd_ = fd;
-  buffer_.clear();
-  start_ = 0;
+  start_ = end_ = scanned_ = 0;
   return true;
 }
 
@@ -105,25 +135,29 @@ bool Client::Send(std::string_view line, Deadline deadline, std::string* error) 
 }
 
 Client::Read Client::ReadLine(std::string* line, Deadline deadline, std::string* error) {
+  std::string_view view;
+  Read r = ReadLineView(&view, deadline, error);
+  if (r == Read::kLine) line->assign(view);
+  return r;
+}
+
+Client::Read Client::ReadLineView(std::string_view* line, Deadline deadline,
+                                  std::string* error) {
   while (true) {
-    auto nl = buffer_.find('\n', start_);
-    if (nl != std::string::npos) {
-      line->assign(buffer_, start_, nl - start_);
-      start_ = nl + 1;
-      if (start_ == buffer_.size()) {
-        buffer_.clear();
-        start_ = 0;
+    if (scanned_ < end_) {
+      char* base = buffer_.get();
+      if (auto* nl = static_cast<char*>(std::memchr(base + scanned_, '\n', end_ - scanned_))) {
+        *line = std::string_view(base + start_, static_cast<std::size_t>(nl - base) - start_);
+        start_ = scanned_ = static_cast<std::size_t>(nl - base) + 1;
+        return Read::kLine;
       }
-      return Read::kLine;
+      scanned_ = end_;
     }
-    if (start_ > 0) {
-      buffer_.erase(0, start_);
-      start_ = 0;
-    }
-    char chunk[65536];
-    ssize_t n = read(fd_, chunk, sizeof chunk);
+    if (start_ == end_) start_ = end_ = scanned_ = 0;
+    Reserve(64 * 1024);
+    ssize_t n = read(fd_, buffer_.get() + end_, capacity_ - end_);
     if (n > 0) {
-      buffer_.append(chunk, static_cast<std::size_t>(n));
+      end_ += static_cast<std::size_t>(n);
       continue;
     }
     if (n == 0) return Read::kEof;

@@ -39,11 +39,14 @@ bool ValidPathOrComplain(const std::string& path) {
   return false;
 }
 
-// Status of one path; prints errors. nullopt on failure (code in *exit).
-std::optional<NodeView> FetchNode(Session& s, const std::string& path, int* exit) {
+// Status of one path; prints errors. nullopt on failure (code in *exit). `only_print`:
+// the caller only prints the raw reply (--json), so the NODE is checked, not kept: building
+// 1,000 NodeViews was ~100 page faults of `status --json` (bench/RESULTS.md, issue 16).
+std::optional<NodeView> FetchNode(Session& s, const std::string& path, int* exit,
+                                  bool only_print = false) {
   json req = {{"cmd", "status"}};
   if (!path.empty()) req["path"] = path;
-  auto node = s.CallNode(req, path);
+  auto node = s.CallNode(req, path, !only_print);
   if (!node) *exit = s.failure_code();
   return node;
 }
@@ -65,7 +68,7 @@ int Status(const Globals& g, const std::vector<std::string>& paths_in) {
   int exit = kExitOk;
   for (const std::string& p : paths) {
     int code = kExitOk;
-    if (auto node = FetchNode(s, p, &code)) {
+    if (auto node = FetchNode(s, p, &code, g.json)) {
       nodes.push_back(std::move(*node));
     } else {
       exit = code;
@@ -79,7 +82,7 @@ int Status(const Globals& g, const std::vector<std::string>& paths_in) {
 int Tree(const Globals& g) {
   Session s(g);
   int exit = kExitOk;
-  auto node = FetchNode(s, "", &exit);
+  auto node = FetchNode(s, "", &exit, g.json);
   if (!node) return exit;
   if (!g.json) Out(TreeView(*node, UnixNow(), g.color));
   return kExitOk;

@@ -42,7 +42,7 @@ std::optional<protocol::ReplyView> Session::CallOk(const nlohmann::json& request
   return reply;
 }
 
-std::optional<std::string> Session::Exchange(const nlohmann::json& request,
+std::optional<std::string_view> Session::Exchange(const nlohmann::json& request,
                                              Deadline deadline) {
   if (!Open()) return std::nullopt;
   failure_code_ = kExitFailed;
@@ -50,9 +50,9 @@ std::optional<std::string> Session::Exchange(const nlohmann::json& request,
   std::string line = request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   bool sent = client_.Send(line, deadline, &error);
   // Even when sending failed the daemon may have answered (forbidden) before closing.
-  std::string reply;
+  std::string_view reply;
   std::string read_error;
-  switch (client_.ReadLine(&reply, deadline, &read_error)) {
+  switch (client_.ReadLineView(&reply, deadline, &read_error)) {
     case Client::Read::kLine:
       return reply;
     case Client::Read::kTimeout:
@@ -78,23 +78,27 @@ std::optional<protocol::ReplyView> Session::Call(const nlohmann::json& request,
   if (!reply) return std::nullopt;
   auto view = protocol::ParseReply(*reply);
   if (!view) {
-    PrintErr("unexpected reply from supd: " + reply->substr(0, 200));
+    PrintErr("unexpected reply from supd: " + std::string(reply->substr(0, 200)));
     return std::nullopt;
   }
-  if (raw) *raw = std::move(*reply);
+  if (raw) raw->assign(*reply);
   return view;
 }
 
 std::optional<protocol::NodeView> Session::CallNode(const nlohmann::json& request,
-                                                    const std::string& path) {
+                                                    const std::string& path,
+                                                    bool keep_children) {
   auto line = Exchange(request, DefaultDeadline());
   if (!line) return std::nullopt;
-  auto reply = protocol::ParseNodeReply(*line);
+  auto reply = protocol::ParseNodeReply(*line, keep_children);
   if (!reply) {
-    PrintErr("unexpected reply from supd: " + line->substr(0, 200));
+    PrintErr("unexpected reply from supd: " + std::string(line->substr(0, 200)));
     return std::nullopt;
   }
-  if (g_.json) std::printf("%s\n", line->c_str());
+  if (g_.json) {
+    std::fwrite(line->data(), 1, line->size(), stdout);
+    std::fputc('\n', stdout);
+  }
   if (!reply->head.ok) {
     PrintError(reply->head, path);
     return std::nullopt;

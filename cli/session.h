@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -31,9 +32,10 @@ class Session {
                                             std::optional<Deadline> deadline = std::nullopt);
   /// A request whose reply carries a NODE (`status`): read in one pass, without a JSON
   /// tree. Prints the raw reply under --json and errors like CallOk; nullopt on failure
-  /// (failure_code() set).
+  /// (failure_code() set). `keep_children` false: the NODE is only checked, the result
+  /// has no children (a caller that only prints the raw reply).
   std::optional<protocol::NodeView> CallNode(const nlohmann::json& request,
-                                             const std::string& path);
+                                             const std::string& path, bool keep_children = true);
   /// Next streamed line (events -f, log -f); false at the end of the stream.
   bool ReadStreamLine(std::string* line);
   /// Prints "supctl: MESSAGE" for an error reply; for not_found about `path`, adds
@@ -47,8 +49,9 @@ class Session {
 
  private:
   bool Open();
-  /// Sends `request` and reads one reply line; prints transport errors.
-  std::optional<std::string> Exchange(const nlohmann::json& request, Deadline deadline);
+  /// Sends `request` and reads one reply line; prints transport errors. The line lives in
+  /// the client's buffer until the next Exchange.
+  std::optional<std::string_view> Exchange(const nlohmann::json& request, Deadline deadline);
 
   const Globals& g_;
   Client client_;

@@ -1,6 +1,9 @@
 // NODE replies read in one pass with nlohmann/json's SAX interface, straight into NodeView:
 // building the JSON tree of a 1,000-node status and then copying it into NodeViews took
 // supctl about twice as long as this (bench/RESULTS.md, issue 16).
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -11,10 +14,63 @@ namespace {
 
 using nlohmann::json;
 
+// How many elements each array of `text` holds, in document order (the order of the SAX
+// parser's start_array calls), so that each node's children are allocated once: growing
+// the vector of 1,000 NodeViews a doubling at a time touched twice its memory, ~100 page
+// faults of supctl's status (bench/RESULTS.md, issue 16). A hint only: on text that is no
+// JSON it may be wrong, and it is bounded by what the text could hold.
+std::vector<std::uint32_t> ArraySizes(std::string_view text) {
+  std::vector<std::uint32_t> sizes;
+  struct Open {
+    std::size_t index;  // in sizes; SIZE_MAX for an object
+    bool empty;
+  };
+  std::vector<Open> open;
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    char c = text[i];
+    if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == ':') continue;
+    if (c == ']' || c == '}') {
+      if (!open.empty()) open.pop_back();
+      continue;
+    }
+    if (c == ',') {
+      if (!open.empty() && open.back().index != SIZE_MAX) ++sizes[open.back().index];
+      continue;
+    }
+    // A value (or an object's key) starts here.
+    if (!open.empty() && open.back().empty) {
+      open.back().empty = false;
+      if (open.back().index != SIZE_MAX) sizes[open.back().index] = 1;
+    }
+    if (c == '[' || c == '{') {
+      std::size_t index = SIZE_MAX;
+      if (c == '[') {
+        index = sizes.size();
+        sizes.push_back(0);
+      }
+      open.push_back({index, true});
+    } else if (c == '"') {
+      for (++i; i < n && text[i] != '"'; ++i) {
+        if (text[i] == '\\') ++i;
+      }
+    }
+  }
+  // A real NODE takes over 100 bytes: never reserve more than the text could describe.
+  const auto most = static_cast<std::uint32_t>(std::min<std::size_t>(n / 100 + 1, UINT32_MAX));
+  for (std::uint32_t& s : sizes) s = std::min(s, most);
+  return sizes;
+}
+
 class NodeSax {
  public:
   /// `reply`: the text is a reply with the NODE under "node"; else the text is a NODE.
-  explicit NodeSax(bool reply) : reply_(reply) {}
+  /// `keep`: build the NodeView tree; else only check it (children are read into one
+  /// scratch NodeView and dropped).
+  NodeSax(bool reply, bool keep, std::string_view text)
+      : reply_(reply), keep_(keep) {
+    if (keep_) array_sizes_ = ArraySizes(text);
+  }
 
   bool null() { return Scalar(Value{}); }
   bool boolean(bool v) { return Scalar(Value{Value::kBool, v}); }
@@ -55,6 +111,7 @@ class NodeSax {
       return Push({Role::kExit, f->node});
     }
     if (f->role == Role::kChildren) {
+      if (!keep_) return Push({Role::kNode, &scratch_});
       f->node->children.emplace_back();
       return Push({Role::kNode, &f->node->children.back()});
     }
@@ -75,10 +132,12 @@ class NodeSax {
     return true;
   }
   bool start_array(std::size_t) {
+    const std::size_t array = next_array_++;
     Frame* f = Top();
     if (f == nullptr) return false;  // not an object
     if (f->role == Role::kNode && key_ == "children") {
       f->node->children.clear();
+      if (array < array_sizes_.size()) f->node->children.reserve(array_sizes_[array]);
       f->bad = false;
       return Push({Role::kChildren, f->node});
     }
@@ -240,6 +299,10 @@ class NodeSax {
   }
 
   bool reply_;
+  bool keep_;
+  NodeView scratch_;  ///< every child when !keep_
+  std::vector<std::uint32_t> array_sizes_;
+  std::size_t next_array_ = 0;  ///< start_array calls so far: the index in array_sizes_
   std::vector<Frame> stack_;
   std::string key_;
   bool ok_seen_ = false;
@@ -250,8 +313,8 @@ class NodeSax {
 
 }  // namespace
 
-std::optional<NodeReply> ParseNodeReply(std::string_view line) {
-  NodeSax sax(true);
+std::optional<NodeReply> ParseNodeReply(std::string_view line, bool keep_node) {
+  NodeSax sax(true, keep_node, line);
   if (!json::sax_parse(line.begin(), line.end(), &sax) || !sax.ok_seen()) return std::nullopt;
   NodeReply r;
   r.head = std::move(sax.head());
@@ -260,7 +323,7 @@ std::optional<NodeReply> ParseNodeReply(std::string_view line) {
 }
 
 std::optional<NodeView> ParseNode(std::string_view text) {
-  NodeSax sax(false);
+  NodeSax sax(false, true, text);
   if (!json::sax_parse(text.begin(), text.end(), &sax)) return std::nullopt;
   return sax.TakeNode();
 }

@@ -63,7 +63,9 @@ struct NodeReply {
   std::optional<NodeView> node;
 };
 /// nullopt when `line` is not a JSON object with a boolean "ok" (as ParseReply).
-std::optional<NodeReply> ParseNodeReply(std::string_view line);
+/// `keep_node` false: the NODE is only checked, `node` then holds just the root's own
+/// fields (no children), for a caller that prints the text as it came (--json).
+std::optional<NodeReply> ParseNodeReply(std::string_view line, bool keep_node = true);
 
 /// Every path in the subtree, the node's own first (depth-first, start order).
 std::vector<std::string> AllPaths(const NodeView& node);

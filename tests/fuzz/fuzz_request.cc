@@ -46,6 +46,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (fast->node.has_value() != want.has_value()) __builtin_trap();
     if (want && AllPaths(*fast->node) != AllPaths(*want)) __builtin_trap();
   }
+  // status --json only checks the NODE: the same verdict as reading it.
+  auto checked = ParseNodeReply(line, /*keep_node=*/false);
+  if (checked.has_value() != fast.has_value()) __builtin_trap();
+  if (fast && (checked->head.ok != fast->head.ok || checked->head.error != fast->head.error ||
+               checked->node.has_value() != fast->node.has_value())) {
+    __builtin_trap();
+  }
   // What supctl does with a reply line: the NODE of a status reply, its paths, a typo hint.
   if (auto reply = ParseReply(line)) {
     if (!reply->body.is_object()) __builtin_trap();

@@ -204,6 +204,17 @@ TEST_CASE("protocol: a NODE reply read in one pass matches the JSON tree's readi
       CHECK(fast->node->state == want->state);
       CHECK(fast->node->children.size() == want->children.size());
     }
+    // Checking without keeping (supctl status --json) decides the same.
+    auto checked = ParseNodeReply(line, /*keep_node=*/false);
+    REQUIRE(checked.has_value());
+    CHECK(checked->head.ok == fast->head.ok);
+    CHECK(checked->head.error == fast->head.error);
+    CHECK(checked->head.message == fast->head.message);
+    REQUIRE(checked->node.has_value() == fast->node.has_value());
+    if (checked->node) {
+      CHECK(checked->node->path == fast->node->path);
+      CHECK(checked->node->children.empty());
+    }
   };
   NodeContext ctx = Ctx();
   ctx.log_health = [](std::string_view) { return std::optional<LogHealth>(LogHealth{3, "x"}); };
@@ -221,7 +232,15 @@ TEST_CASE("protocol: a NODE reply read in one pass matches the JSON tree's readi
            "{\"ok\":true,\"node\":{\"path\":\"\",\"state\":\"s\"},\"node\":[]}",
            "{\"ok\":true,\"node\":{\"path\":1,\"path\":\"p\",\"state\":\"s\"}}",
            "{\"ok\":true,\"node\":{\"path\":\"p\",\"path\":1,\"state\":\"s\"}}",
-           "{\"ok\":false,\"error\":{\"a\":1},\"message\":[\"m\"]}"}) {
+           "{\"ok\":false,\"error\":{\"a\":1},\"message\":[\"m\"]}",
+           // Brackets and escaped quotes inside strings, arrays in arrays: the children
+           // are counted ahead of the parse (a hint to reserve), never miscounted into
+           // a different reading.
+           R"({"ok":true,"node":{"path":"a\"[","state":"s","children":[{"path":"[\\",)"
+           R"("state":"]"},{"path":"b","state":"s","children":[],"x":[[1,2],"]",{}]},)"
+           R"({"path":"c","state":"s"}]}})",
+           R"({"ok":true,"node":{"path":"","state":"s","children":[{"path":"a","state":"s"},)"
+           R"(2,{"path":"b","state":"s"}]}})"}) {
     CAPTURE(line);
     same(line);
   }
