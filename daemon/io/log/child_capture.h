@@ -73,6 +73,8 @@ class ChildCapture {
   void OnReadable(int stream);
 
   std::uint64_t id() const { return id_; }
+  /// The worker path; its address is stable for the capture's life (the hub's key).
+  std::string_view path() const { return path_; }
   std::vector<std::string> Tail(std::size_t n) const { return ring_.Tail(n); }
   const std::string& error() const { return error_; }
   std::uint64_t dropped() const { return dropped_; }
@@ -115,7 +117,7 @@ class ChildCapture {
 
   CaptureHost& host_;
   std::uint64_t id_;
-  std::string path_;
+  const std::string path_;  ///< never changes: LogHub::captures_ keys a view of it
   int pid_ = 0;
   Stream streams_[2];
   std::unique_ptr<OpenFile> files_[2];

@@ -141,7 +141,7 @@ std::optional<std::string> LogHub::StdioFor(const std::string& path,
     auto made = std::make_unique<ChildCapture>(static_cast<CaptureHost&>(*this), id, path);
     c = made.get();
     by_id_.emplace(id, c);
-    captures_.emplace(path, std::move(made));
+    captures_.emplace(c->path(), std::move(made));
   }
   return c->Configure(spec, out_fd, err_fd);
 }
@@ -163,7 +163,7 @@ std::optional<std::vector<std::string>> LogHub::Tail(std::string_view path, std:
 std::vector<std::string> LogHub::PathsUnder(std::string_view path) const {
   std::vector<std::string> out;
   for (const auto& [p, c] : captures_) {
-    if (Under(p, path)) out.push_back(p);
+    if (Under(p, path)) out.emplace_back(p);
   }
   return out;
 }
@@ -208,7 +208,7 @@ void LogHub::Release(std::string_view path) {
 
 std::map<std::string, std::uint64_t> LogHub::DroppedBytes() const {
   std::map<std::string, std::uint64_t> out;
-  for (const auto& [path, c] : captures_) out.emplace(path, c->dropped());
+  for (const auto& [path, c] : captures_) out.emplace(std::string(path), c->dropped());
   return out;
 }
 

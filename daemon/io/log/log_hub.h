@@ -99,7 +99,9 @@ class LogHub : public OutputCapture, public LogLayer, private CaptureHost {
   int epoll_fd_ = -1;
   UvHandle<uv_poll_t> pipes_poll_;
   std::uint64_t next_id_ = 1;
-  std::map<std::string, std::unique_ptr<ChildCapture>, std::less<>> captures_;
+  /// Keyed by a view of the capture's own path (ChildCapture::path()): the path once
+  /// per captured child, not twice (issue 16: memory).
+  std::map<std::string_view, std::unique_ptr<ChildCapture>, std::less<>> captures_;
   std::unordered_map<std::uint64_t, ChildCapture*> by_id_;
   struct FollowEntry {
     std::string path;
