@@ -53,38 +53,41 @@ struct Child {
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
 
+  // Word-sized members first, then the small ones together: a big tree has thousands of
+  // Child (issue 16: memory; 448 -> 368 bytes with the backoff behind a pointer).
   ChildSpec spec;
   std::string path;                          ///< "" for the root
   Supervisor* owner = nullptr;               ///< null for the root
-  bool dynamic = false;                      ///< a simple_one_for_one instance
   std::shared_ptr<const WorkerSpec> worker;  ///< workers: command with dynamic args
   std::unique_ptr<Supervisor> sup;           ///< supervisors: kept while stopped
 
-  Phase phase = Phase::kStopped;
   RunId run = 0;  ///< 0 = no live run
   std::optional<int> pid;
   TimerId timer = 0;  ///< 0 = none
-  TimerPurpose timer_purpose = TimerPurpose::kNone;
-  bool start_timed_out = false;  ///< being stopped because start_timeout expired
   /// The live run's own deadline, beside `timer`: `ready: {"after"}`, the sd_notify
   /// watchdog, or SIGKILL for the leftovers of a main process that exited. 0 = none.
   TimerId run_timer = 0;
-  TimerPurpose run_timer_purpose = TimerPurpose::kNone;
   Millis watchdog = 0;  ///< the run's watchdog period (WATCHDOG_USEC may change it); 0: none
 
   Millis since = 0;
   Millis spawned_at = 0;
   std::optional<Millis> ready_at;
-  int restarts = 0;
   std::optional<NodeStatus::LastExit> last_exit;
-  bool ready = false;
   std::optional<Millis> ready_after;
   std::string status_text;
+  std::unique_ptr<Backoff> backoff;  ///< only under a supervisor with a `backoff`
+
+  int restarts = 0;
+  Phase phase = Phase::kStopped;
+  TimerPurpose timer_purpose = TimerPurpose::kNone;
+  TimerPurpose run_timer_purpose = TimerPurpose::kNone;
+  bool dynamic = false;          ///< a simple_one_for_one instance
+  bool start_timed_out = false;  ///< being stopped because start_timeout expired
+  bool ready = false;
   bool operator_stopped = false;
   /// `autostart: false` and not started by an operator yet: a start of its supervisor or
   /// a branch restart passes it by.
   bool held = false;
-  std::optional<Backoff> backoff;
 };
 
 /// A message from a nested supervisor to its parent, delivered after the current call

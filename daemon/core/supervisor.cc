@@ -65,7 +65,7 @@ Child& Supervisor::AddChild(const ChildSpec& spec, std::string id, bool dynamic,
   c->worker = std::move(worker);
   c->since = ctx_.now;
   c->held = !dynamic && !spec.autostart;
-  if (spec_->backoff) c->backoff.emplace(*spec_->backoff);
+  if (spec_->backoff) c->backoff = std::make_unique<Backoff>(*spec_->backoff);
   Child& ref = *c;
   children_.push_back(std::move(c));
   by_id_[ref.spec.id] = &ref;

@@ -30,7 +30,7 @@ void Supervisor::StartReload(const ChildSpec& spec, bool restart_instances) {
   if (!(before->backoff == spec_->backoff)) {
     for (const auto& c : children_) {
       c->backoff.reset();
-      if (spec_->backoff) c->backoff.emplace(*spec_->backoff);
+      if (spec_->backoff) c->backoff = std::make_unique<Backoff>(*spec_->backoff);
     }
   }
   Task task(Task::Kind::kReload);

@@ -33,8 +33,9 @@ ChildCapture::ChildCapture(CaptureHost& host, std::uint64_t id, std::string path
 }
 
 ChildCapture::~ChildCapture() {
-  for (Stream& s : streams_) {
-    s.poll.Reset();
+  for (int i = 0; i < 2; ++i) {
+    Stream& s = streams_[i];
+    Poll(i, false);
     if (s.rfd >= 0) close(s.rfd);
     if (s.wfd >= 0) close(s.wfd);
   }
@@ -49,8 +50,6 @@ std::optional<std::string> ChildCapture::MakePipe(Stream& s, bool big) {
   if (big) fcntl(fds[0], F_SETPIPE_SZ, kBigPipe);  // best effort (pipe-max-size, quotas)
   s.rfd = fds[0];
   s.wfd = fds[1];
-  int rc = s.poll.Init([&](uv_poll_t* p) { return uv_poll_init(host_.loop(), p, s.rfd); }, this);
-  if (rc < 0) return std::string("log pipe: uv_poll_init: ") + uv_strerror(rc);
   return std::nullopt;
 }
 
@@ -64,19 +63,18 @@ void ChildCapture::SetDest(Stream& s, const core::OutputSpec& out, int file_inde
   s.dest = Dest::kFile;
   s.timestamps = out.timestamps;
   auto& file = files_[file_index];
-  if (!file || file_specs_[file_index] != out) {
+  if (!file || file->spec != out) {
     if (file) {
       std::uint64_t lost = 0;
-      auto error = file->Flush(&lost);  // before `lost` is read: argument order is unspecified
+      auto error = file->file.Flush(&lost);  // before `lost` is read: argument order is unspecified
       FileResult(error, lost);
     }
-    file = std::make_unique<RotatingFile>(host_.FilePath(out.file), out.max_size, out.keep);
-    file_specs_[file_index] = out;
-    auto error = file->Open();
+    file = std::make_unique<OpenFile>(out, host_.FilePath(out.file));
+    auto error = file->file.Open();
     if (error) SetError(*error);
     else if (!error_.empty()) SetError("");
   }
-  s.file = file.get();
+  s.file = &file->file;
 }
 
 std::optional<std::string> ChildCapture::Configure(const core::WorkerSpec& spec, int* out_fd,
@@ -109,26 +107,23 @@ std::optional<std::string> ChildCapture::Configure(const core::WorkerSpec& spec,
   } else {
     streams_[1].dest = Dest::kNone;
   }
-  for (Stream& s : streams_) Poll(s, s.rfd >= 0 && !paused_);
+  for (int i = 0; i < 2; ++i) {
+    if (auto e = Poll(i, streams_[i].rfd >= 0 && !paused_)) return e;
+  }
   return std::nullopt;
 }
 
-void ChildCapture::Poll(Stream& s, bool on) {
-  if (!s.poll || s.polling == on) return;
-  if (!on) {
-    uv_poll_stop(s.poll.get());
-    s.polling = false;
-    return;
-  }
-  int rc = uv_poll_start(s.poll.get(), UV_READABLE, [](uv_poll_t* p, int status, int) {
-    auto* self = static_cast<ChildCapture*>(p->data);
-    if (self == nullptr || status < 0) return;
-    self->OnReadable(p == self->streams_[0].poll.get() ? self->streams_[0] : self->streams_[1]);
-  });
-  s.polling = rc == 0;
+std::optional<std::string> ChildCapture::Poll(int stream, bool on) {
+  Stream& s = streams_[stream];
+  if (s.rfd < 0 || s.polling == on) return std::nullopt;
+  auto error = host_.WatchPipe(s.rfd, id_, stream, on);
+  if (error) return "log pipe: " + *error;
+  s.polling = on;
+  return std::nullopt;
 }
 
-void ChildCapture::OnReadable(Stream& s) {
+void ChildCapture::OnReadable(int stream) {
+  Stream& s = streams_[stream];
   for (int i = 0; i < kReadsPerWake && !paused_; ++i) {
     if (!ReadOnce(s)) break;
   }
@@ -155,9 +150,9 @@ void ChildCapture::EmitLine(Stream& s, std::string_view line) {
   if (s.dest == Dest::kStdout) {
     LineMeta meta{path_, s.name, pid_, now_us_};
     if (host_.json()) {
-      AppendJsonLine(&out_buf_, meta, line);
+      AppendJsonLine(&host_.StdoutLines(), meta, line);
     } else {
-      AppendTextLine(&out_buf_, meta, line);
+      AppendTextLine(&host_.StdoutLines(), meta, line);
     }
   } else if (s.dest == Dest::kFile && s.file != nullptr) {
     std::string text;
@@ -175,16 +170,17 @@ void ChildCapture::EmitLine(Stream& s, std::string_view line) {
 }
 
 void ChildCapture::FlushDests() {
-  if (!out_buf_.empty()) {
+  std::string& out_buf = host_.StdoutLines();
+  if (!out_buf.empty()) {
     std::size_t queued_now = 0;
-    auto result = host_.stdout_writer().Write(out_buf_, id_, &queued_now);
+    auto result = host_.stdout_writer().Write(out_buf, id_, &queued_now);
     if (result == FdWriter::Result::kFailed) {
-      dropped_ += out_buf_.size() - queued_now;
+      dropped_ += out_buf.size() - queued_now;
       SetError("cannot write to supd's stdout: " +
                common::ErrnoText(host_.stdout_writer().error()) + "; lines are dropped");
     }
     queued_ += queued_now;
-    out_buf_.clear();
+    out_buf.clear();
   }
   RotatingFile* flushed = nullptr;
   for (Stream& s : streams_) {
@@ -221,13 +217,15 @@ void ChildCapture::SetError(const std::string& error) {
 void ChildCapture::Pause() {
   if (paused_) return;
   paused_ = true;
-  for (Stream& s : streams_) Poll(s, false);
+  for (int i = 0; i < 2; ++i) Poll(i, false);
 }
 
 void ChildCapture::Resume() {
   if (!paused_) return;
   paused_ = false;
-  for (Stream& s : streams_) Poll(s, s.rfd >= 0);
+  for (int i = 0; i < 2; ++i) {
+    if (auto error = Poll(i, true)) SetError(*error);  // EMFILE/ENOMEM: only the epoll set
+  }
 }
 
 void ChildCapture::OnStdoutDrained(std::size_t bytes, bool lost) {
@@ -262,7 +260,7 @@ void ChildCapture::Drain(bool force) {
 void ChildCapture::ReopenFiles() {
   for (auto& file : files_) {
     if (!file) continue;
-    auto error = file->Reopen();
+    auto error = file->file.Reopen();
     FileResult(error, 0);
   }
 }

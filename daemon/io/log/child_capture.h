@@ -16,7 +16,6 @@
 #include "daemon/io/log/line_framer.h"
 #include "daemon/io/log/line_ring.h"
 #include "daemon/io/log/rotating_file.h"
-#include "daemon/io/uv_handle.h"
 
 namespace supd::io::log {
 
@@ -31,6 +30,15 @@ class CaptureHost {
   virtual std::string FilePath(const std::string& file) const = 0;  ///< relative to log_dir
   /// A scratch buffer for reads, `*size` bytes (consumed before the reader returns).
   virtual char* ReadBuffer(std::size_t* size) = 0;
+  /// A scratch string for the lines of one read bound for supd's stdout, empty on entry
+  /// and emptied by the reader before it returns (one for all captures: an idle capture
+  /// keeps no buffer).
+  virtual std::string& StdoutLines() = 0;
+  /// Starts (`on`) or stops watching the read end `fd` of a capture's pipe; when readable,
+  /// the hub calls ChildCapture::OnReadable(stream) of the capture whose id() is `id`.
+  /// Error text (only when starting).
+  virtual std::optional<std::string> WatchPipe(int fd, std::uint64_t id, int stream,
+                                               bool on) = 0;
   /// Every captured line, for `supctl log -f`.
   virtual void Publish(std::string_view path, std::string_view stream, std::string_view line) = 0;
   /// A message for supd's own log (warnings about destinations).
@@ -61,8 +69,12 @@ class ChildCapture {
   void OnStdoutDrained(std::size_t bytes, bool lost);
   /// Reopens its log files (SIGUSR1).
   void ReopenFiles();
+  /// The read end of `stream` (0 stdout, 1 stderr) is readable (WatchPipe).
+  void OnReadable(int stream);
 
   std::uint64_t id() const { return id_; }
+  /// The worker path; its address is stable for the capture's life (the hub's key).
+  std::string_view path() const { return path_; }
   std::vector<std::string> Tail(std::size_t n) const { return ring_.Tail(n); }
   const std::string& error() const { return error_; }
   std::uint64_t dropped() const { return dropped_; }
@@ -70,23 +82,31 @@ class ChildCapture {
   std::size_t queued() const { return queued_; }
 
  private:
-  enum class Dest { kNone, kStdout, kFile };
+  enum class Dest : std::uint8_t { kNone, kStdout, kFile };
+  // Small on purpose: a big tree has thousands of captures, most of them idle (issue 16).
+  // No handle per pipe: the hub watches every read end in one epoll set (WatchPipe).
   struct Stream {
     const char* name = "stdout";
     int rfd = -1;
     int wfd = -1;
-    UvHandle<uv_poll_t> poll;
     bool polling = false;
-    LineFramer framer;
     Dest dest = Dest::kNone;
-    RotatingFile* file = nullptr;
     bool timestamps = false;
+    RotatingFile* file = nullptr;
+    LineFramer framer;
+  };
+  /// A `{"file"}` destination and the spec it was made from (only captures that have one
+  /// pay for the spec's copy).
+  struct OpenFile {
+    OpenFile(const core::OutputSpec& out, std::string path)
+        : spec(out), file(std::move(path), out.max_size, out.keep) {}
+    core::OutputSpec spec;
+    RotatingFile file;
   };
 
   std::optional<std::string> MakePipe(Stream& s, bool big);
   void SetDest(Stream& s, const core::OutputSpec& out, int file_index);
-  void Poll(Stream& s, bool on);
-  void OnReadable(Stream& s);
+  std::optional<std::string> Poll(int stream, bool on);
   bool ReadOnce(Stream& s);  ///< false once the pipe is empty (or failed)
   void EmitLine(Stream& s, std::string_view line);
   void FlushDests();
@@ -97,13 +117,11 @@ class ChildCapture {
 
   CaptureHost& host_;
   std::uint64_t id_;
-  std::string path_;
+  const std::string path_;  ///< never changes: LogHub::captures_ keys a view of it
   int pid_ = 0;
   Stream streams_[2];
-  std::unique_ptr<RotatingFile> files_[2];
-  core::OutputSpec file_specs_[2];  ///< what files_[i] was made from
+  std::unique_ptr<OpenFile> files_[2];
   LineRing ring_{64 * 1024};
-  std::string out_buf_;           ///< formatted lines for supd's stdout, written per read
   std::int64_t now_us_ = 0;       ///< wall clock of the current read (timestamps, JSON)
   std::size_t queued_ = 0;        ///< bytes waiting in the stdout writer
   bool paused_ = false;

@@ -1,6 +1,19 @@
 #include "daemon/io/log/line_framer.h"
 
 namespace supd::io::log {
+namespace {
+
+// A partial line's buffer is kept for the next one up to this capacity; a bigger one (up
+// to max_line, 64 KiB) is given back once its line is out, so a child that wrote one long
+// line does not hold it for the life of supd (issue 16: memory).
+constexpr std::size_t kKeptCapacity = 4096;
+
+void Release(std::string& partial) {
+  partial.clear();
+  if (partial.capacity() > kKeptCapacity) std::string().swap(partial);
+}
+
+}  // namespace
 
 void LineFramer::Feed(std::string_view data, const Emit& emit) {
   while (!data.empty()) {
@@ -12,7 +25,7 @@ void LineFramer::Feed(std::string_view data, const Emit& emit) {
       } else {
         partial_.append(data.substr(0, nl));
         emit(partial_);
-        partial_.clear();
+        Release(partial_);
       }
       data.remove_prefix(nl + 1);
       continue;
@@ -27,7 +40,7 @@ void LineFramer::Feed(std::string_view data, const Emit& emit) {
     } else {
       partial_.append(data.substr(0, room));
       emit(partial_);
-      partial_.clear();
+      Release(partial_);
     }
     data.remove_prefix(room);
   }
@@ -36,7 +49,7 @@ void LineFramer::Feed(std::string_view data, const Emit& emit) {
 void LineFramer::Flush(const Emit& emit) {
   if (partial_.empty()) return;
   emit(partial_);
-  partial_.clear();
+  Release(partial_);
 }
 
 }  // namespace supd::io::log

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,14 +24,16 @@ class LineRing {
   /// Changes the capacity (a reload), dropping the oldest lines that no longer fit.
   void SetCapacity(std::size_t capacity);
   std::size_t bytes() const { return bytes_; }
-  std::size_t size() const { return lines_.size(); }
+  std::size_t size() const { return lines_ ? lines_->size() : 0; }
 
  private:
   void Trim();
 
   std::size_t capacity_;
   std::size_t bytes_ = 0;
-  std::deque<std::string> lines_;
+  /// Made at the first line: libstdc++'s deque allocates ~600 bytes even empty, and most
+  /// captured children of a big tree never write (README "Logging", issue 16).
+  std::unique_ptr<std::deque<std::string>> lines_;
 };
 
 }  // namespace supd::io::log

@@ -18,6 +18,7 @@
 #include "daemon/io/layers.h"
 #include "daemon/io/log/fd_writer.h"
 #include "daemon/io/process/output_capture.h"
+#include "daemon/io/uv_handle.h"
 
 namespace supd::io::log {
 
@@ -77,10 +78,13 @@ class LogHub : public OutputCapture, public LogLayer, private CaptureHost {
   bool json() const override { return options_.json; }
   std::string FilePath(const std::string& file) const override;
   char* ReadBuffer(std::size_t* size) override;
+  std::string& StdoutLines() override { return stdout_lines_; }
+  std::optional<std::string> WatchPipe(int fd, std::uint64_t id, int stream, bool on) override;
   void Publish(std::string_view path, std::string_view stream, std::string_view line) override;
   void Warn(const std::string& message) override;
 
   ChildCapture* Find(std::string_view path) const;
+  void OnPipesReadable();
 
   uv_loop_t* loop_;
   LogHubOptions options_;
@@ -89,8 +93,15 @@ class LogHub : public OutputCapture, public LogLayer, private CaptureHost {
   std::unique_ptr<FdWriter> stderr_;
   std::uint64_t daemon_dropped_ = 0;  ///< own lines dropped since the last note
   std::vector<char> read_buffer_;
+  std::string stdout_lines_;
+  /// Every capture's read ends in one epoll set, itself one uv_poll_t: a uv_poll_t per
+  /// pipe was 2 × 160 bytes per captured child (issue 16). Made at the first pipe.
+  int epoll_fd_ = -1;
+  UvHandle<uv_poll_t> pipes_poll_;
   std::uint64_t next_id_ = 1;
-  std::map<std::string, std::unique_ptr<ChildCapture>, std::less<>> captures_;
+  /// Keyed by a view of the capture's own path (ChildCapture::path()): the path once
+  /// per captured child, not twice (issue 16: memory).
+  std::map<std::string_view, std::unique_ptr<ChildCapture>, std::less<>> captures_;
   std::unordered_map<std::uint64_t, ChildCapture*> by_id_;
   struct FollowEntry {
     std::string path;
