@@ -318,12 +318,14 @@ class Adapter {
       auto ack = c.ReadLine(milliseconds(5000));
       *ready = true;
       bool exited = false;
-      while (!stop_reader_) {
+      while (true) {
+        // Stop only after a read that began once supd had exited or Collect() had asked:
+        // supd may write its last events (sup_exit root) and exit while a read is timing
+        // out, and what it sent is still in the socket for the next read.
+        bool last = exited || stop_reader_;
         auto line = c.ReadLine(milliseconds(50));
         if (!line) {
-          // supd may write its last event (sup_exit root) and exit between a read that
-          // timed out and this check: once it has exited, drain what it sent, then stop.
-          if (exited) break;
+          if (last) break;
           exited = supd_->WaitExit(milliseconds(0)).has_value();
           continue;
         }
