@@ -63,12 +63,7 @@ void ChildCapture::SetDest(Stream& s, const core::OutputSpec& out, int file_inde
   s.dest = Dest::kFile;
   s.timestamps = out.timestamps;
   auto& file = files_[file_index];
-  if (!file || file->spec != out) {
-    if (file) {
-      std::uint64_t lost = 0;
-      auto error = file->file.Flush(&lost);  // before `lost` is read: argument order is unspecified
-      FileResult(error, lost);
-    }
+  if (!file || file->spec != out) {  // nothing is pending: every read flushes its lines
     file = std::make_unique<OpenFile>(out, host_.FilePath(out.file));
     auto error = file->file.Open();
     if (error) SetError(*error);
@@ -140,7 +135,7 @@ bool ChildCapture::ReadOnce(Stream& s) {
   now_us_ = WallMicros();
   s.framer.Feed(std::string_view(buf, static_cast<std::size_t>(n)),
                 [&](std::string_view line) { EmitLine(s, line); });
-  FlushDests();
+  FlushDests(s);
   return true;
 }
 
@@ -150,46 +145,39 @@ void ChildCapture::EmitLine(Stream& s, std::string_view line) {
   if (s.dest == Dest::kStdout) {
     LineMeta meta{path_, s.name, pid_, now_us_};
     if (host_.json()) {
-      AppendJsonLine(&host_.StdoutLines(), meta, line);
+      AppendJsonLine(&host_.Lines(), meta, line);
     } else {
-      AppendTextLine(&host_.StdoutLines(), meta, line);
+      AppendTextLine(&host_.Lines(), meta, line);
     }
   } else if (s.dest == Dest::kFile && s.file != nullptr) {
-    std::string text;
-    text.reserve(line.size() + 32);
+    std::string stamp;
     if (s.timestamps) {
-      text = Iso8601Micros(now_us_);
-      text.push_back(' ');
+      stamp = Iso8601Micros(now_us_);
+      stamp.push_back(' ');
     }
-    text.append(line);
-    text.push_back('\n');
     std::uint64_t lost = 0;
-    auto error = s.file->Append(text, &lost);
+    auto error = s.file->Append(&host_.Lines(), stamp, line, &lost);
     if (error || lost) FileResult(error, lost);
   }
 }
 
-void ChildCapture::FlushDests() {
-  std::string& out_buf = host_.StdoutLines();
-  if (!out_buf.empty()) {
+void ChildCapture::FlushDests(Stream& s) {
+  std::string& lines = host_.Lines();
+  if (!lines.empty() && s.dest == Dest::kStdout) {
     std::size_t queued_now = 0;
-    auto result = host_.stdout_writer().Write(out_buf, id_, &queued_now);
+    auto result = host_.stdout_writer().Write(lines, id_, &queued_now);
     if (result == FdWriter::Result::kFailed) {
-      dropped_ += out_buf.size() - queued_now;
+      dropped_ += lines.size() - queued_now;
       SetError("cannot write to supd's stdout: " +
                common::ErrnoText(host_.stdout_writer().error()) + "; lines are dropped");
     }
     queued_ += queued_now;
-    out_buf.clear();
-  }
-  RotatingFile* flushed = nullptr;
-  for (Stream& s : streams_) {
-    if (s.dest != Dest::kFile || s.file == nullptr || s.file == flushed) continue;
-    flushed = s.file;
+  } else if (!lines.empty() && s.dest == Dest::kFile && s.file != nullptr) {
     std::uint64_t lost = 0;
-    auto error = s.file->Flush(&lost);  // before `lost` is read
+    auto error = s.file->Flush(&lines, &lost);  // before `lost` is read
     FileResult(error, lost);
   }
+  lines.clear();
   if (queued_ > kHighWater) Pause();
 }
 
@@ -253,7 +241,7 @@ void ChildCapture::Drain(bool force) {
     if (!empty) continue;  // back-pressure: the rest stays in the pipe, read later
     now_us_ = WallMicros();
     s.framer.Flush([&](std::string_view line) { EmitLine(s, line); });
-    FlushDests();
+    FlushDests(s);
   }
 }
 

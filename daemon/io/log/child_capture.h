@@ -30,10 +30,10 @@ class CaptureHost {
   virtual std::string FilePath(const std::string& file) const = 0;  ///< relative to log_dir
   /// A scratch buffer for reads, `*size` bytes (consumed before the reader returns).
   virtual char* ReadBuffer(std::size_t* size) = 0;
-  /// A scratch string for the lines of one read bound for supd's stdout, empty on entry
-  /// and emptied by the reader before it returns (one for all captures: an idle capture
-  /// keeps no buffer).
-  virtual std::string& StdoutLines() = 0;
+  /// A scratch string for the lines of one read bound for the stream's destination
+  /// (supd's stdout or a file), empty on entry and emptied by the reader before it
+  /// returns (one for all captures: an idle capture keeps no buffer).
+  virtual std::string& Lines() = 0;
   /// Starts (`on`) or stops watching the read end `fd` of a capture's pipe; when readable,
   /// the hub calls ChildCapture::OnReadable(stream) of the capture whose id() is `id`.
   /// Error text (only when starting).
@@ -109,7 +109,7 @@ class ChildCapture {
   std::optional<std::string> Poll(int stream, bool on);
   bool ReadOnce(Stream& s);  ///< false once the pipe is empty (or failed)
   void EmitLine(Stream& s, std::string_view line);
-  void FlushDests();
+  void FlushDests(Stream& s);  ///< writes host_.Lines() to the destination of `s`
   void FileResult(const std::optional<std::string>& error, std::uint64_t lost);
   void SetError(const std::string& error);
   void Pause();

@@ -78,7 +78,7 @@ class LogHub : public OutputCapture, public LogLayer, private CaptureHost {
   bool json() const override { return options_.json; }
   std::string FilePath(const std::string& file) const override;
   char* ReadBuffer(std::size_t* size) override;
-  std::string& StdoutLines() override { return stdout_lines_; }
+  std::string& Lines() override { return lines_; }
   std::optional<std::string> WatchPipe(int fd, std::uint64_t id, int stream, bool on) override;
   void Publish(std::string_view path, std::string_view stream, std::string_view line) override;
   void Warn(const std::string& message) override;
@@ -93,7 +93,7 @@ class LogHub : public OutputCapture, public LogLayer, private CaptureHost {
   std::unique_ptr<FdWriter> stderr_;
   std::uint64_t daemon_dropped_ = 0;  ///< own lines dropped since the last note
   std::vector<char> read_buffer_;
-  std::string stdout_lines_;
+  std::string lines_;
   /// Every capture's read ends in one epoll set, itself one uv_poll_t: a uv_poll_t per
   /// pipe was 2 × 160 bytes per captured child (issue 16). Made at the first pipe.
   int epoll_fd_ = -1;

@@ -12,8 +12,6 @@
 namespace supd::io::log {
 
 RotatingFile::~RotatingFile() {
-  std::uint64_t lost = 0;
-  if (fd_ >= 0) Flush(&lost);
   if (fd_ >= 0) close(fd_);
 }
 
@@ -29,37 +27,37 @@ std::optional<std::string> RotatingFile::Open() {
 }
 
 std::optional<std::string> RotatingFile::Reopen() {
-  std::uint64_t lost = 0;
-  std::optional<std::string> error;
-  if (fd_ >= 0) error = Flush(&lost);
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
-  auto open_error = Open();
-  return open_error ? open_error : error;
+  return Open();
 }
 
-std::optional<std::string> RotatingFile::Append(std::string_view line, std::uint64_t* lost) {
+std::optional<std::string> RotatingFile::Append(std::string* pending, std::string_view stamp,
+                                                std::string_view line, std::uint64_t* lost) {
   std::optional<std::string> error;
-  std::uint64_t before = size_ + buffer_.size();
-  if (max_size_ > 0 && before > 0 && before + line.size() > max_size_) {
-    error = Flush(lost);
+  std::uint64_t before = size_ + pending->size();
+  std::uint64_t bytes = stamp.size() + line.size() + 1;
+  if (max_size_ > 0 && before > 0 && before + bytes > max_size_) {
+    error = Flush(pending, lost);
     if (!error) error = Rotate();
   }
-  buffer_.append(line);
+  pending->append(stamp);
+  pending->append(line);
+  pending->push_back('\n');
   return error;
 }
 
-std::optional<std::string> RotatingFile::Flush(std::uint64_t* lost) {
-  if (buffer_.empty()) return std::nullopt;
-  std::string data = std::move(buffer_);
-  buffer_.clear();
-  if (fd_ < 0) {
-    if (auto e = Open()) {
-      *lost += data.size();
-      return e;
-    }
+std::optional<std::string> RotatingFile::Flush(std::string* pending, std::uint64_t* lost) {
+  if (pending->empty()) return std::nullopt;
+  std::optional<std::string> error;
+  if (fd_ < 0) error = Open();
+  if (error) {
+    *lost += pending->size();
+  } else {
+    error = WriteAll(*pending, lost);
   }
-  return WriteAll(data, lost);
+  pending->clear();
+  return error;
 }
 
 std::optional<std::string> RotatingFile::WriteAll(std::string_view data, std::uint64_t* lost) {

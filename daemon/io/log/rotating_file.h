@@ -10,9 +10,11 @@
 namespace supd::io::log {
 
 /// One `{"file": PATH, "max_size", "keep"}` destination. Lines are appended to a buffer
-/// and written by Flush(); a rotation happens between two lines, before the first line
-/// that would take the file past `max_size` (0: never rotate), so every byte lands in
-/// exactly one file. Errors are returned as text naming the file and the errno.
+/// the caller owns (`pending`: the log hub's one scratch string, so a file keeps no buffer
+/// of its own between two reads of its child's pipe) and written by Flush(); a rotation
+/// happens between two lines, before the first line that would take the file past
+/// `max_size` (0: never rotate), so every byte lands in exactly one file. Errors are
+/// returned as text naming the file and the errno.
 class RotatingFile {
  public:
   RotatingFile(std::string path, std::uint64_t max_size, int keep)
@@ -23,15 +25,17 @@ class RotatingFile {
 
   /// Opens PATH (O_APPEND, created 0640) if not open. Error text or nullopt.
   std::optional<std::string> Open();
-  /// Closes and opens PATH again (after an external rename): pending lines are written to
-  /// the old file first. Error text or nullopt.
+  /// Closes and opens PATH again (after an external rename; call it with nothing
+  /// pending). Error text or nullopt.
   std::optional<std::string> Reopen();
-  /// Queues one line (with its newline) for the next Flush; when it would take the file
-  /// past max_size, first writes what is queued and rotates. Errors as Flush.
-  std::optional<std::string> Append(std::string_view line, std::uint64_t* lost);
-  /// Writes what Append queued, rotating as needed. On error the unwritten bytes are
-  /// counted in *lost and the error text returned; the buffer is empty afterwards.
-  std::optional<std::string> Flush(std::uint64_t* lost);
+  /// Queues `stamp`, `line` and a newline in *pending (what is queued for this file and
+  /// nothing else) for the next Flush; when the line would take the file past max_size,
+  /// first writes what is queued and rotates. Errors as Flush.
+  std::optional<std::string> Append(std::string* pending, std::string_view stamp,
+                                    std::string_view line, std::uint64_t* lost);
+  /// Writes *pending and empties it (its capacity stays for the next read). On error the
+  /// unwritten bytes are counted in *lost and the error text returned.
+  std::optional<std::string> Flush(std::string* pending, std::uint64_t* lost);
   bool is_open() const { return fd_ >= 0; }
   const std::string& path() const { return path_; }
 
@@ -44,7 +48,6 @@ class RotatingFile {
   int keep_;
   int fd_ = -1;
   std::uint64_t size_ = 0;
-  std::string buffer_;
 };
 
 }  // namespace supd::io::log
