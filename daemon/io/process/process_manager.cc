@@ -34,10 +34,10 @@ const char* ScopeName(Scope s) {
 
 // A child spawned a moment ago whose start fails after all: SIGKILL it (its group and
 // cgroup too) and reap it now, before the SIGCHLD drain could take it for an orphan.
-void KillJustSpawned(const SpawnResult& res, const std::string& cgroup) {
+void KillJustSpawned(const SpawnResult& res, const CgroupDir& cgroup) {
   PidfdSendSignal(res.pidfd, SIGKILL);
   kill(-res.pid, SIGKILL);  // the group of a not yet reaped leader: never a reused pgid
-  if (!cgroup.empty()) CgroupKill(cgroup);
+  if (cgroup.IsOpen()) cgroup.Kill();
   siginfo_t info;
   const auto pidfd = static_cast<id_t>(res.pidfd);
   while (waitid(static_cast<idtype_t>(P_PIDFD), pidfd, &info, WEXITED) != 0 && errno == EINTR) {
@@ -107,20 +107,16 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
   run->scope = ScopeFor(spec);
 
   auto fail = [&](const std::string& message) {
-    if (!run->cgroup.empty()) CgroupRemove(run->cgroup);
+    run->cgroup.Remove();
     EmitSpawnFailed(cmd.run, message);
   };
   if (auto err = PrepareReadiness(*run, &plan, &fds)) return fail(*err);
-  int procs = -1;  // the cgroup's directory
+  bool reused = false;
   if (run->scope == Scope::kCgroup) {
     std::string error;
-    auto dir = TakeCgroup(cmd.path, cmd.run, &error);
-    if (dir) {
-      run->cgroup = *dir;
-      procs = open(run->cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (procs < 0) {
-        return fail("spawn failed: open " + run->cgroup + ": " + common::ErrnoText(errno));
-      }
+    run->cgroup = TakeCgroup(cmd.path, cmd.run, &reused, &error);
+    if (run->cgroup.IsOpen()) {
+      plan.cgroup_dir_fd = run->cgroup.DirFd();
     } else if (spec.kill_mode == core::KillMode::kAuto) {
       Log(cmd.path + ": " + error + "; using kill_mode group");
       run->scope = Scope::kGroup;
@@ -128,18 +124,24 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
       return fail("spawn failed: " + error);
     }
   }
-  if (procs >= 0) {
-    fds.fds.push_back(procs);
-    plan.cgroup_dir_fd = procs;
-  }
   SpawnResult res = spawner.Spawn(plan);
+  if (reused && res.cgroup_error) {
+    // A kept cgroup removed from outside meanwhile: once more in a fresh one (unchecked
+    // reuse saves a lookup per restart).
+    run->cgroup.Remove();
+    std::string error;
+    run->cgroup = TakeCgroup(cmd.path, cmd.run, &reused, &error);
+    if (!run->cgroup.IsOpen()) return fail("spawn failed: " + error);
+    plan.cgroup_dir_fd = run->cgroup.DirFd();
+    res = spawner.Spawn(plan);
+  }
   if (!res.error.empty()) return fail(res.error);
   if (state.IsOpen()) {
     RunRecord rec;
     rec.pid = res.pid;
     rec.pgid = res.pid;  // the child called setsid()
     rec.start_time = ProcessStartTime(res.pid).value_or(0);
-    rec.cgroup = run->cgroup;
+    rec.cgroup = run->cgroup.Path();
     // Unrecorded, the run could outlive a crash of supd unseen by the next one (SPEC §2
     // "Leftovers"): a full or read-only state dir fails the start instead.
     if (auto err = state.Add(rec)) {
@@ -160,25 +162,33 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
   StartReadiness(r);
 }
 
-std::optional<std::string> ProcessManager::Impl::TakeCgroup(const std::string& path,
-                                                            core::RunId run, std::string* error) {
+CgroupDir ProcessManager::Impl::TakeCgroup(const std::string& path, core::RunId run,
+                                           bool* reused, std::string* error) {
   auto it = idle_cgroups.find(path);
   if (it != idle_cgroups.end()) {
-    std::string dir = std::move(it->second.dir);
+    CgroupDir dir = std::move(it->second.dir);
     idle_cgroups.erase(it);
-    if (access((dir + "/cgroup.procs").c_str(), W_OK) == 0) return dir;
-    CgroupRemove(dir);  // gone or broken: a fresh one
+    *reused = true;
+    return dir;
   }
-  return cgroups.Create(path, run, error);
+  *reused = false;
+  CgroupDir dir;
+  auto made = cgroups.Create(path, run, error);
+  if (!made) return dir;
+  if (int rc = dir.Open(*made); rc < 0) {
+    *error = "cgroup open " + *made + ": " + common::ErrnoText(-rc);
+    CgroupRemove(*made);
+  }
+  return dir;
 }
 
-void ProcessManager::Impl::ParkCgroup(const std::string& path, std::string dir) {
+void ProcessManager::Impl::ParkCgroup(const std::string& path, CgroupDir dir) {
   if (closed || !idle_cgroup_timer) {
-    CgroupRemove(dir);
+    dir.Remove();
     return;
   }
   auto [it, added] = idle_cgroups.try_emplace(path);
-  if (!added) CgroupRemove(it->second.dir);
+  if (!added) it->second.dir.Remove();
   it->second = IdleCgroup{std::move(dir), false};
   if (!uv_is_active(reinterpret_cast<uv_handle_t*>(idle_cgroup_timer.get()))) {
     ArmIdleCgroupTimer();
@@ -197,7 +207,7 @@ void ProcessManager::Impl::ArmIdleCgroupTimer() {
 void ProcessManager::Impl::OnIdleCgroupTick() {
   for (auto it = idle_cgroups.begin(); it != idle_cgroups.end();) {
     if (it->second.old) {
-      CgroupRemove(it->second.dir);
+      it->second.dir.Remove();
       it = idle_cgroups.erase(it);
     } else {
       it->second.old = true;
@@ -208,7 +218,7 @@ void ProcessManager::Impl::OnIdleCgroupTick() {
 }
 
 void ProcessManager::Impl::RemoveIdleCgroups() {
-  for (auto& [path, idle] : idle_cgroups) CgroupRemove(idle.dir);
+  for (auto& [path, idle] : idle_cgroups) idle.dir.Remove();
   idle_cgroups.clear();
 }
 
@@ -241,7 +251,7 @@ void ProcessManager::Impl::DoClose() {
   }
   scope_poll.Reset();
   for (auto& [id, run] : runs) {
-    if (!run->cgroup.empty()) CgroupRemove(run->cgroup);  // only if already empty
+    run->cgroup.Remove();  // only if already empty
   }
   RemoveIdleCgroups();
   idle_cgroup_timer.Reset();
@@ -362,9 +372,9 @@ void ProcessManager::Signal(const core::Signal& cmd) {
   r->stop_requested = true;
   if (!cmd.why.empty()) impl_->Log(impl_->Name(*r) + ": " + cmd.why);
   impl_->StopProbe(*r);  // a run being stopped is no longer probed
-  impl_->SignalScope(*r, cmd.signo);
   // As systemd does: a stopped (SIGSTOP) process must run to act on its stop signal.
-  if (cmd.signo != SIGKILL && cmd.signo != SIGCONT) impl_->SignalScope(*r, SIGCONT);
+  const bool cont = cmd.signo != SIGKILL && cmd.signo != SIGCONT;
+  impl_->SignalScope(*r, cmd.signo, cont ? SIGCONT : 0);
   if (!r->main_alive) impl_->ArmScopePoll();
   impl_->Flush();
 }

@@ -62,7 +62,7 @@ struct ProcessManager::Impl {
   /// Empty cgroups of finished runs by child path, for that child's next run; `old` ones are
   /// removed at the next tick of `idle_cgroup_timer`.
   struct IdleCgroup {
-    std::string dir;
+    CgroupDir dir;
     bool old = false;
   };
   std::unordered_map<std::string, IdleCgroup> idle_cgroups;
@@ -137,12 +137,15 @@ struct ProcessManager::Impl {
   bool ReapProbe(pid_t pid);  // true if `pid` was a probe (now reaped)
   void KillProbesAtClose();
 
-  void SignalScope(Run& r, int signo);
+  /// `signo`, then `then` (0: none) to the run's kill scope, reading a cgroup's members once.
+  void SignalScope(Run& r, int signo, int then = 0);
   bool ScopeEmpty(Run& r);
   void DrainZombies();
-  std::optional<std::string> TakeCgroup(const std::string& path, core::RunId run,
-                                        std::string* error);
-  void ParkCgroup(const std::string& path, std::string dir);
+  /// The child path's idle cgroup (`*reused` true), else a new one; closed on failure
+  /// (`*error` set).
+  CgroupDir TakeCgroup(const std::string& path, core::RunId run, bool* reused,
+                       std::string* error);
+  void ParkCgroup(const std::string& path, CgroupDir dir);
   void ArmIdleCgroupTimer();
   void OnIdleCgroupTick();
   void RemoveIdleCgroups();
@@ -169,7 +172,7 @@ struct ProcessManager::Impl::Run {
   pid_t pid = -1;
   int pidfd = -1;
   bool exit_in_epoll = false;  // the pidfd is in `exit_epoll`
-  std::string cgroup;
+  CgroupDir cgroup;  // open for a run of Scope::kCgroup
   // cgroup.kill was written: never reuse that cgroup. This kernel (6.18) SIGKILLs a child
   // cloned into a cgroup that was once killed (clone3 CLONE_INTO_CGROUP compares the kill
   // sequence of the parent's cgroup with the target's).
