@@ -189,8 +189,11 @@ CgroupDir ProcessManager::Impl::TakeCgroup(const std::string& path, core::RunId 
   if (it != idle_cgroups.end()) {
     CgroupDir dir = std::move(it->second.dir);
     idle_cgroups.erase(it);
-    *reused = true;
-    return dir;
+    if (dir.IsOpen() || dir.Open(dir.Path()) == 0) {
+      *reused = true;
+      return dir;
+    }
+    dir.Remove();  // gone or broken: a fresh one
   }
   *reused = false;
   CgroupDir dir;
@@ -214,6 +217,22 @@ void ProcessManager::Impl::ParkCgroup(const std::string& path, CgroupDir dir) {
   if (!uv_is_active(reinterpret_cast<uv_handle_t*>(idle_cgroup_timer.get()))) {
     ArmIdleCgroupTimer();
   }
+  if (!idle_close) return;
+  parked_open.push_back(path);
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(idle_close.get()))) {
+    uv_check_start(idle_close.get(), [](uv_check_t* c) {
+      uv_check_stop(c);
+      if (auto* self = static_cast<Impl*>(c->data)) self->CloseParkedCgroups();
+    });
+  }
+}
+
+void ProcessManager::Impl::CloseParkedCgroups() {
+  for (const auto& path : parked_open) {
+    auto it = idle_cgroups.find(path);
+    if (it != idle_cgroups.end()) it->second.dir.Close();
+  }
+  parked_open.clear();
 }
 
 void ProcessManager::Impl::ArmIdleCgroupTimer() {
@@ -276,6 +295,8 @@ void ProcessManager::Impl::DoClose() {
   }
   RemoveIdleCgroups();
   idle_cgroup_timer.Reset();
+  idle_close.Reset();
+  parked_open.clear();
   state.Flush();
   state_flush.Reset();
   runs.clear();
@@ -367,6 +388,9 @@ std::optional<std::string> ProcessManager::Init() {
   rc = m.idle_cgroup_timer.Init([&](uv_timer_t* t) { return uv_timer_init(m.loop, t); }, &m);
   if (rc < 0) return std::string("uv_timer_init: ") + uv_strerror(rc);
   uv_unref(reinterpret_cast<uv_handle_t*>(m.idle_cgroup_timer.get()));  // never keeps the loop up
+  rc = m.idle_close.Init([&](uv_check_t* c) { return uv_check_init(m.loop, c); }, &m);
+  if (rc < 0) return std::string("uv_check_init: ") + uv_strerror(rc);
+  uv_unref(reinterpret_cast<uv_handle_t*>(m.idle_close.get()));
   rc = m.state_flush.Init([&](uv_prepare_t* p) { return uv_prepare_init(m.loop, p); }, &m);
   if (rc < 0) return std::string("uv_prepare_init: ") + uv_strerror(rc);
   rc = m.orphan_scan.Init([&](uv_timer_t* t) { return uv_timer_init(m.loop, t); }, &m);

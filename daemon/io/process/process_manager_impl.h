@@ -67,6 +67,11 @@ struct ProcessManager::Impl {
   };
   std::unordered_map<std::string, IdleCgroup> idle_cgroups;
   UvHandle<uv_timer_t> idle_cgroup_timer;
+  /// Idle cgroups parked this loop turn, still open: a restart in the same turn (a crash
+  /// loop) reuses the fds; at the turn's end (`idle_close`) they are closed, so that idle
+  /// cgroups hold no fds while they wait (reopened if taken later).
+  std::vector<std::string> parked_open;
+  UvHandle<uv_check_t> idle_close;
   UvHandle<uv_prepare_t> state_flush;  // writes the state file's lines once per loop turn
   /// Live `ready: {command}` probes by pid: reaped here, never reported as children.
   struct Probe {
@@ -149,6 +154,7 @@ struct ProcessManager::Impl {
   void ArmIdleCgroupTimer();
   void OnIdleCgroupTick();
   void RemoveIdleCgroups();
+  void CloseParkedCgroups();
   void StateChanged();
   void WatchPidfdExits();  // Init: the epoll set of pidfds, or the SIGCHLD fallback
   void DrainPidfdExits();
