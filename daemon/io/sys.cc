@@ -20,7 +20,11 @@ int PidfdOpen(pid_t pid) {
 }
 
 std::optional<std::string> ReadSmallFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  return ReadSmallFileAt(AT_FDCWD, path.c_str());
+}
+
+std::optional<std::string> ReadSmallFileAt(int dir, const char* name) {
+  int fd = openat(dir, name, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   std::string out;
   char buf[4096];

@@ -21,6 +21,8 @@ std::optional<std::uint64_t> ProcessStartTime(pid_t pid);
 std::optional<pid_t> ProcessGroupOf(pid_t pid);
 /// Whole file as a string; nullopt (errno set) on failure.
 std::optional<std::string> ReadSmallFile(const std::string& path);
+/// The same relative to the directory fd `dir` (AT_FDCWD: as ReadSmallFile).
+std::optional<std::string> ReadSmallFileAt(int dir, const char* name);
 /// Writes `data` to an existing file (O_WRONLY); 0 or -errno.
 int WriteSmallFile(const std::string& path, const std::string& data);
 

@@ -209,6 +209,23 @@ TEST_CASE("io: the state file records live runs, a new instance kills what an ol
   std::system(("rm -rf '" + state + "'").c_str());
 }
 
+TEST_CASE("io: every recorded start time is the one /proc/PID/stat shows") {
+  // supd takes it from CLOCK_BOOTTIME around the spawn when it can, not from /proc.
+  std::string state = TempDir("state");
+  {
+    Harness h(true, state);
+    std::vector<core::RunId> runs;
+    for (int i = 0; i < 100; ++i) runs.push_back(h.Spawn(ChildSpec({})));
+    REQUIRE(h.RunUntil(
+        [&] { return StateFile::Parse(ReadFile(StateFile::FileIn(state))).size() == 100; },
+        5000));
+    for (const auto& [pid, r] : StateFile::Parse(ReadFile(StateFile::FileIn(state)))) {
+      CHECK(r.start_time == ProcessStartTime(pid).value_or(0));
+    }
+  }
+  std::system(("rm -rf '" + state + "'").c_str());
+}
+
 TEST_CASE("io: leftover kill covers a group whose leader is gone, and a cgroup") {
   std::string state = TempDir("state2");
   std::string pids = state + "/gc";

@@ -1,11 +1,14 @@
 #include "daemon/io/process/cgroup.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <sstream>
 
 #include "common/errno_text.h"
@@ -154,6 +157,95 @@ std::optional<std::string> CgroupRoot::Create(const std::string& child_path,
   return dir;
 }
 
+namespace {
+
+std::vector<pid_t> ParsePids(const std::string& text) {
+  std::vector<pid_t> pids;
+  const char* p = text.c_str();
+  for (;;) {
+    char* end = nullptr;
+    long pid = std::strtol(p, &end, 10);
+    if (end == p) break;
+    pids.push_back(static_cast<pid_t>(pid));
+    p = end;
+  }
+  return pids;
+}
+
+}  // namespace
+
+CgroupDir& CgroupDir::operator=(CgroupDir&& other) noexcept {
+  if (this != &other) {
+    Close();
+    path_ = std::move(other.path_);
+    dir_fd_ = std::exchange(other.dir_fd_, -1);
+    events_fd_ = std::exchange(other.events_fd_, -1);
+  }
+  return *this;
+}
+
+int CgroupDir::Open(std::string path) {
+  Close();
+  int dir = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return -errno;
+  int events = openat(dir, "cgroup.events", O_RDONLY | O_CLOEXEC);
+  if (events < 0) {
+    int err = errno;
+    close(dir);
+    return -err;
+  }
+  path_ = std::move(path);
+  dir_fd_ = dir;
+  events_fd_ = events;
+  return 0;
+}
+
+void CgroupDir::Close() {
+  if (events_fd_ >= 0) close(events_fd_);
+  if (dir_fd_ >= 0) close(dir_fd_);
+  events_fd_ = dir_fd_ = -1;
+}
+
+bool CgroupDir::Populated() const {
+  // A seq_file read at offset 0 starts over: no reopen per check.
+  char buf[128];
+  ssize_t n = events_fd_ < 0 ? -1 : pread(events_fd_, buf, sizeof buf - 1, 0);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  return std::strstr(buf, "populated 1") != nullptr;
+}
+
+std::vector<pid_t> CgroupDir::Pids() const {
+  auto procs = ReadSmallFileAt(dir_fd_, "cgroup.procs");
+  return procs ? ParsePids(*procs) : std::vector<pid_t>{};
+}
+
+void CgroupDir::Kill() const {
+  int fd = openat(dir_fd_, "cgroup.kill", O_WRONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    bool done = write(fd, "1", 1) == 1;
+    close(fd);
+    if (done) return;
+  }
+  CgroupKill(path_);  // old kernels: the freeze + kill + thaw fallback
+}
+
+void CgroupDir::Signal(int signo, int then, pid_t skip) const {
+  for (pid_t pid : Pids()) {
+    if (pid == skip) continue;
+    kill(pid, signo);
+    if (then != 0) kill(pid, then);
+  }
+}
+
+int CgroupDir::Remove() {
+  Close();
+  if (path_.empty()) return 0;
+  int rc = CgroupRemove(path_);
+  path_.clear();
+  return rc;
+}
+
 bool CgroupPopulated(const std::string& dir) {
   auto events = ReadSmallFile(dir + "/cgroup.events");
   if (!events) return false;
@@ -161,13 +253,9 @@ bool CgroupPopulated(const std::string& dir) {
 }
 
 std::vector<pid_t> CgroupPids(const std::string& dir) {
-  std::vector<pid_t> pids;
   auto procs = ReadSmallFile(dir + "/cgroup.procs");
-  if (!procs) return pids;
-  std::istringstream in(*procs);
-  long pid;
-  while (in >> pid) pids.push_back(static_cast<pid_t>(pid));
-  return pids;
+  if (!procs) return {};
+  return ParsePids(*procs);
 }
 
 void CgroupKill(const std::string& dir) {

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace supd::io {
@@ -28,6 +29,43 @@ class CgroupRoot {
  private:
   std::string base_;
   std::string reason_ = "cgroup support not initialised";
+};
+
+/// One child path's cgroup, held open while its runs use it (and while it waits idle for
+/// the next run): the directory fd that clone3(CLONE_INTO_CGROUP) takes and cgroup.events,
+/// read with pread, so that a restart or an exit costs no path lookup or open. Move-only.
+class CgroupDir {
+ public:
+  CgroupDir() = default;
+  ~CgroupDir() { Close(); }
+  CgroupDir(CgroupDir&& other) noexcept { *this = std::move(other); }
+  CgroupDir& operator=(CgroupDir&& other) noexcept;
+  CgroupDir(const CgroupDir&) = delete;
+  CgroupDir& operator=(const CgroupDir&) = delete;
+
+  /// Opens the directory `path` and its cgroup.events; 0 or -errno (then nothing is open).
+  int Open(std::string path);
+  bool IsOpen() const { return dir_fd_ >= 0; }
+  const std::string& Path() const { return path_; }
+  int DirFd() const { return dir_fd_; }
+  /// True when cgroup.events says "populated 1" (unreadable, e.g. removed: false).
+  bool Populated() const;
+  /// Pids listed in cgroup.procs.
+  std::vector<pid_t> Pids() const;
+  /// SIGKILL everything (as CgroupKill).
+  void Kill() const;
+  /// Sends `signo`, then `then` unless it is 0, to every process in it except `skip`:
+  /// one read of cgroup.procs for both.
+  void Signal(int signo, int then, pid_t skip) const;
+  /// Closes it and removes the directory (only succeeds when empty); 0 or -errno.
+  int Remove();
+  /// Closes the fds; the directory stays.
+  void Close();
+
+ private:
+  std::string path_;
+  int dir_fd_ = -1;
+  int events_fd_ = -1;
 };
 
 /// The cgroup2 mount point from /proc/self/mountinfo, "" if none.

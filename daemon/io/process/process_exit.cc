@@ -25,24 +25,28 @@ core::ExitStatus StatusOf(const siginfo_t& info) {
 
 }  // namespace
 
-void ProcessManager::Impl::SignalScope(Run& r, int signo) {
-  if (r.main_alive && r.pidfd >= 0) PidfdSendSignal(r.pidfd, signo);
+void ProcessManager::Impl::SignalScope(Run& r, int signo, int then) {
+  if (r.main_alive && r.pidfd >= 0) {
+    PidfdSendSignal(r.pidfd, signo);
+    if (then != 0) PidfdSendSignal(r.pidfd, then);
+  }
   switch (r.scope) {
     case Scope::kProcess:
       break;
     case Scope::kGroup:
       // pgid == the main pid: its number stays ours while the main process is unreaped
       // or any member of its group lives.
-      if (!r.scope_empty && kill(-r.pid, signo) != 0 && errno == ESRCH && !r.main_alive) {
-        r.scope_empty = true;
+      for (int s : {signo, then}) {
+        if (s == 0 || r.scope_empty) continue;
+        if (kill(-r.pid, s) != 0 && errno == ESRCH && !r.main_alive) r.scope_empty = true;
       }
       break;
     case Scope::kCgroup:
       if (signo == SIGKILL) {
         r.cgroup_killed = true;
-        CgroupKill(r.cgroup);
+        r.cgroup.Kill();
       } else {
-        CgroupSignal(r.cgroup, signo, r.main_alive ? r.pid : 0);
+        r.cgroup.Signal(signo, then, r.main_alive ? r.pid : 0);
       }
       break;
   }
@@ -58,7 +62,7 @@ bool ProcessManager::Impl::ScopeEmpty(Run& r) {
       if (!r.scope_empty && kill(-r.pid, 0) != 0 && errno == ESRCH) r.scope_empty = true;
       return r.scope_empty;
     case Scope::kCgroup:
-      if (!r.scope_empty && !CgroupPopulated(r.cgroup)) r.scope_empty = true;
+      if (!r.scope_empty && !r.cgroup.Populated()) r.scope_empty = true;
       return r.scope_empty;
   }
   return true;
@@ -194,9 +198,9 @@ void ProcessManager::Impl::Finish(core::RunId id) {
     state.Remove(run->pid);
     StateChanged();
   }
-  if (!run->cgroup.empty() && run->cgroup_killed) {
-    CgroupRemove(run->cgroup);
-  } else if (!run->cgroup.empty()) {
+  if (run->cgroup.IsOpen() && run->cgroup_killed) {
+    run->cgroup.Remove();
+  } else if (run->cgroup.IsOpen()) {
     ParkCgroup(run->path, std::move(run->cgroup));
   }
   // Its last words are read (and a partial line written out) before its exit is told.

@@ -6,9 +6,11 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -34,15 +36,27 @@ const char* ScopeName(Scope s) {
 
 // A child spawned a moment ago whose start fails after all: SIGKILL it (its group and
 // cgroup too) and reap it now, before the SIGCHLD drain could take it for an orphan.
-void KillJustSpawned(const SpawnResult& res, const std::string& cgroup) {
+void KillJustSpawned(const SpawnResult& res, const CgroupDir& cgroup) {
   PidfdSendSignal(res.pidfd, SIGKILL);
   kill(-res.pid, SIGKILL);  // the group of a not yet reaped leader: never a reused pgid
-  if (!cgroup.empty()) CgroupKill(cgroup);
+  if (cgroup.IsOpen()) cgroup.Kill();
   siginfo_t info;
   const auto pidfd = static_cast<id_t>(res.pidfd);
   while (waitid(static_cast<idtype_t>(P_PIDFD), pidfd, &info, WEXITED) != 0 && errno == EINTR) {
   }
   close(res.pidfd);
+}
+
+// CLOCK_BOOTTIME in clock ticks: the unit and clock of /proc/PID/stat's start time (field
+// 22, the task's boot time at clone, proc(5)).
+std::optional<std::uint64_t> BootTicks() {
+  static const long hz = sysconf(_SC_CLK_TCK);
+  timespec ts;
+  if (hz <= 0 || 1000000000L % hz != 0 || clock_gettime(CLOCK_BOOTTIME, &ts) != 0) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint64_t>(ts.tv_sec) * static_cast<std::uint64_t>(hz) +
+         static_cast<std::uint64_t>(ts.tv_nsec / (1000000000L / hz));
 }
 
 }  // namespace
@@ -107,20 +121,16 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
   run->scope = ScopeFor(spec);
 
   auto fail = [&](const std::string& message) {
-    if (!run->cgroup.empty()) CgroupRemove(run->cgroup);
+    run->cgroup.Remove();
     EmitSpawnFailed(cmd.run, message);
   };
   if (auto err = PrepareReadiness(*run, &plan, &fds)) return fail(*err);
-  int procs = -1;  // the cgroup's directory
+  bool reused = false;
   if (run->scope == Scope::kCgroup) {
     std::string error;
-    auto dir = TakeCgroup(cmd.path, cmd.run, &error);
-    if (dir) {
-      run->cgroup = *dir;
-      procs = open(run->cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (procs < 0) {
-        return fail("spawn failed: open " + run->cgroup + ": " + common::ErrnoText(errno));
-      }
+    run->cgroup = TakeCgroup(cmd.path, cmd.run, &reused, &error);
+    if (run->cgroup.IsOpen()) {
+      plan.cgroup_dir_fd = run->cgroup.DirFd();
     } else if (spec.kill_mode == core::KillMode::kAuto) {
       Log(cmd.path + ": " + error + "; using kill_mode group");
       run->scope = Scope::kGroup;
@@ -128,18 +138,31 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
       return fail("spawn failed: " + error);
     }
   }
-  if (procs >= 0) {
-    fds.fds.push_back(procs);
-    plan.cgroup_dir_fd = procs;
-  }
+  const auto ticks_before = BootTicks();
   SpawnResult res = spawner.Spawn(plan);
+  if (reused && res.cgroup_error) {
+    // A kept cgroup removed from outside meanwhile: once more in a fresh one (unchecked
+    // reuse saves a lookup per restart).
+    run->cgroup.Remove();
+    std::string error;
+    run->cgroup = TakeCgroup(cmd.path, cmd.run, &reused, &error);
+    if (!run->cgroup.IsOpen()) return fail("spawn failed: " + error);
+    plan.cgroup_dir_fd = run->cgroup.DirFd();
+    res = spawner.Spawn(plan);
+  }
   if (!res.error.empty()) return fail(res.error);
+  const auto ticks_after = BootTicks();
   if (state.IsOpen()) {
     RunRecord rec;
     rec.pid = res.pid;
     rec.pgid = res.pid;  // the child called setsid()
-    rec.start_time = ProcessStartTime(res.pid).value_or(0);
-    rec.cgroup = run->cgroup;
+    // The child's start time lies between the two readings: the same tick on both is it,
+    // with no /proc/PID/stat read (whose /proc dentries the kernel must also drop at the
+    // reap: 6 % of supd's CPU in a stop of 1,000). Else (a tick boundary crossed) read it.
+    rec.start_time = ticks_before && ticks_before == ticks_after
+                         ? *ticks_before
+                         : ProcessStartTime(res.pid).value_or(0);
+    rec.cgroup = run->cgroup.Path();
     // Unrecorded, the run could outlive a crash of supd unseen by the next one (SPEC §2
     // "Leftovers"): a full or read-only state dir fails the start instead.
     if (auto err = state.Add(rec)) {
@@ -160,29 +183,56 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
   StartReadiness(r);
 }
 
-std::optional<std::string> ProcessManager::Impl::TakeCgroup(const std::string& path,
-                                                            core::RunId run, std::string* error) {
+CgroupDir ProcessManager::Impl::TakeCgroup(const std::string& path, core::RunId run,
+                                           bool* reused, std::string* error) {
   auto it = idle_cgroups.find(path);
   if (it != idle_cgroups.end()) {
-    std::string dir = std::move(it->second.dir);
+    CgroupDir dir = std::move(it->second.dir);
     idle_cgroups.erase(it);
-    if (access((dir + "/cgroup.procs").c_str(), W_OK) == 0) return dir;
-    CgroupRemove(dir);  // gone or broken: a fresh one
+    if (dir.IsOpen() || dir.Open(dir.Path()) == 0) {
+      *reused = true;
+      return dir;
+    }
+    dir.Remove();  // gone or broken: a fresh one
   }
-  return cgroups.Create(path, run, error);
+  *reused = false;
+  CgroupDir dir;
+  auto made = cgroups.Create(path, run, error);
+  if (!made) return dir;
+  if (int rc = dir.Open(*made); rc < 0) {
+    *error = "cgroup open " + *made + ": " + common::ErrnoText(-rc);
+    CgroupRemove(*made);
+  }
+  return dir;
 }
 
-void ProcessManager::Impl::ParkCgroup(const std::string& path, std::string dir) {
+void ProcessManager::Impl::ParkCgroup(const std::string& path, CgroupDir dir) {
   if (closed || !idle_cgroup_timer) {
-    CgroupRemove(dir);
+    dir.Remove();
     return;
   }
   auto [it, added] = idle_cgroups.try_emplace(path);
-  if (!added) CgroupRemove(it->second.dir);
+  if (!added) it->second.dir.Remove();
   it->second = IdleCgroup{std::move(dir), false};
   if (!uv_is_active(reinterpret_cast<uv_handle_t*>(idle_cgroup_timer.get()))) {
     ArmIdleCgroupTimer();
   }
+  if (!idle_close) return;
+  parked_open.push_back(path);
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(idle_close.get()))) {
+    uv_check_start(idle_close.get(), [](uv_check_t* c) {
+      uv_check_stop(c);
+      if (auto* self = static_cast<Impl*>(c->data)) self->CloseParkedCgroups();
+    });
+  }
+}
+
+void ProcessManager::Impl::CloseParkedCgroups() {
+  for (const auto& path : parked_open) {
+    auto it = idle_cgroups.find(path);
+    if (it != idle_cgroups.end()) it->second.dir.Close();
+  }
+  parked_open.clear();
 }
 
 void ProcessManager::Impl::ArmIdleCgroupTimer() {
@@ -197,7 +247,7 @@ void ProcessManager::Impl::ArmIdleCgroupTimer() {
 void ProcessManager::Impl::OnIdleCgroupTick() {
   for (auto it = idle_cgroups.begin(); it != idle_cgroups.end();) {
     if (it->second.old) {
-      CgroupRemove(it->second.dir);
+      it->second.dir.Remove();
       it = idle_cgroups.erase(it);
     } else {
       it->second.old = true;
@@ -208,7 +258,7 @@ void ProcessManager::Impl::OnIdleCgroupTick() {
 }
 
 void ProcessManager::Impl::RemoveIdleCgroups() {
-  for (auto& [path, idle] : idle_cgroups) CgroupRemove(idle.dir);
+  for (auto& [path, idle] : idle_cgroups) idle.dir.Remove();
   idle_cgroups.clear();
 }
 
@@ -241,10 +291,12 @@ void ProcessManager::Impl::DoClose() {
   }
   scope_poll.Reset();
   for (auto& [id, run] : runs) {
-    if (!run->cgroup.empty()) CgroupRemove(run->cgroup);  // only if already empty
+    run->cgroup.Remove();  // only if already empty
   }
   RemoveIdleCgroups();
   idle_cgroup_timer.Reset();
+  idle_close.Reset();
+  parked_open.clear();
   state.Flush();
   state_flush.Reset();
   runs.clear();
@@ -336,6 +388,9 @@ std::optional<std::string> ProcessManager::Init() {
   rc = m.idle_cgroup_timer.Init([&](uv_timer_t* t) { return uv_timer_init(m.loop, t); }, &m);
   if (rc < 0) return std::string("uv_timer_init: ") + uv_strerror(rc);
   uv_unref(reinterpret_cast<uv_handle_t*>(m.idle_cgroup_timer.get()));  // never keeps the loop up
+  rc = m.idle_close.Init([&](uv_check_t* c) { return uv_check_init(m.loop, c); }, &m);
+  if (rc < 0) return std::string("uv_check_init: ") + uv_strerror(rc);
+  uv_unref(reinterpret_cast<uv_handle_t*>(m.idle_close.get()));
   rc = m.state_flush.Init([&](uv_prepare_t* p) { return uv_prepare_init(m.loop, p); }, &m);
   if (rc < 0) return std::string("uv_prepare_init: ") + uv_strerror(rc);
   rc = m.orphan_scan.Init([&](uv_timer_t* t) { return uv_timer_init(m.loop, t); }, &m);
@@ -362,9 +417,9 @@ void ProcessManager::Signal(const core::Signal& cmd) {
   r->stop_requested = true;
   if (!cmd.why.empty()) impl_->Log(impl_->Name(*r) + ": " + cmd.why);
   impl_->StopProbe(*r);  // a run being stopped is no longer probed
-  impl_->SignalScope(*r, cmd.signo);
   // As systemd does: a stopped (SIGSTOP) process must run to act on its stop signal.
-  if (cmd.signo != SIGKILL && cmd.signo != SIGCONT) impl_->SignalScope(*r, SIGCONT);
+  const bool cont = cmd.signo != SIGKILL && cmd.signo != SIGCONT;
+  impl_->SignalScope(*r, cmd.signo, cont ? SIGCONT : 0);
   if (!r->main_alive) impl_->ArmScopePoll();
   impl_->Flush();
 }

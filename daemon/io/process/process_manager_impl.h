@@ -62,11 +62,16 @@ struct ProcessManager::Impl {
   /// Empty cgroups of finished runs by child path, for that child's next run; `old` ones are
   /// removed at the next tick of `idle_cgroup_timer`.
   struct IdleCgroup {
-    std::string dir;
+    CgroupDir dir;
     bool old = false;
   };
   std::unordered_map<std::string, IdleCgroup> idle_cgroups;
   UvHandle<uv_timer_t> idle_cgroup_timer;
+  /// Idle cgroups parked this loop turn, still open: a restart in the same turn (a crash
+  /// loop) reuses the fds; at the turn's end (`idle_close`) they are closed, so that idle
+  /// cgroups hold no fds while they wait (reopened if taken later).
+  std::vector<std::string> parked_open;
+  UvHandle<uv_check_t> idle_close;
   UvHandle<uv_prepare_t> state_flush;  // writes the state file's lines once per loop turn
   /// Live `ready: {command}` probes by pid: reaped here, never reported as children.
   struct Probe {
@@ -137,15 +142,19 @@ struct ProcessManager::Impl {
   bool ReapProbe(pid_t pid);  // true if `pid` was a probe (now reaped)
   void KillProbesAtClose();
 
-  void SignalScope(Run& r, int signo);
+  /// `signo`, then `then` (0: none) to the run's kill scope, reading a cgroup's members once.
+  void SignalScope(Run& r, int signo, int then = 0);
   bool ScopeEmpty(Run& r);
   void DrainZombies();
-  std::optional<std::string> TakeCgroup(const std::string& path, core::RunId run,
-                                        std::string* error);
-  void ParkCgroup(const std::string& path, std::string dir);
+  /// The child path's idle cgroup (`*reused` true), else a new one; closed on failure
+  /// (`*error` set).
+  CgroupDir TakeCgroup(const std::string& path, core::RunId run, bool* reused,
+                       std::string* error);
+  void ParkCgroup(const std::string& path, CgroupDir dir);
   void ArmIdleCgroupTimer();
   void OnIdleCgroupTick();
   void RemoveIdleCgroups();
+  void CloseParkedCgroups();
   void StateChanged();
   void WatchPidfdExits();  // Init: the epoll set of pidfds, or the SIGCHLD fallback
   void DrainPidfdExits();
@@ -169,7 +178,7 @@ struct ProcessManager::Impl::Run {
   pid_t pid = -1;
   int pidfd = -1;
   bool exit_in_epoll = false;  // the pidfd is in `exit_epoll`
-  std::string cgroup;
+  CgroupDir cgroup;  // open for a run of Scope::kCgroup
   // cgroup.kill was written: never reuse that cgroup. This kernel (6.18) SIGKILLs a child
   // cloned into a cgroup that was once killed (clone3 CLONE_INTO_CGROUP compares the kill
   // sequence of the parent's cgroup with the target's).

@@ -295,6 +295,7 @@ SpawnResult Spawner::Spawn(const SpawnPlan& plan) {
   for (int fd : staged_) dup3(dev_null_, fd, O_CLOEXEC);
 
   if (pid < 0) {
+    result.cgroup_error = cgroup_error;
     result.error = std::string(cgroup_error ? "cgroup join failed: " : "fork failed: ") +
                    common::ErrnoText(clone_errno);
     return result;

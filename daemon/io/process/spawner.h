@@ -48,6 +48,7 @@ struct SpawnResult {
   pid_t pid = -1;
   int pidfd = -1;
   std::string error;
+  bool cgroup_error = false;  ///< the child could not be placed in its cgroup
 };
 
 class Spawner {

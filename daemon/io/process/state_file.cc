@@ -44,8 +44,6 @@ std::optional<std::string> StateFile::Open(const std::string& dir) {
 
 std::optional<std::string> StateFile::Append(const std::string& line) {
   if (fd_ < 0) return std::nullopt;
-  struct stat st;
-  const bool sized = fstat(fd_, &st) == 0;
   const std::string batch = pending_ + line;
   // One write per batch: O_APPEND makes it atomic; a torn tail is ignored by Parse.
   const ssize_t n = write(fd_, batch.data(), batch.size());
@@ -55,7 +53,9 @@ std::optional<std::string> StateFile::Append(const std::string& line) {
   }
   const int err = n < 0 ? errno : ENOSPC;
   // A short write (full disk): cut it off, so that the next record starts on its own line.
-  if (n > 0 && sized && ftruncate(fd_, st.st_size) != 0) {
+  // Only supd appends, so the file ends with those n bytes (no fstat per record).
+  struct stat st;
+  if (n > 0 && fstat(fd_, &st) == 0 && st.st_size >= n && ftruncate(fd_, st.st_size - n) != 0) {
   }
   return path_ + ": " + common::ErrnoText(err);
 }
