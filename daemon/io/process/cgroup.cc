@@ -206,7 +206,8 @@ void CgroupDir::Close() {
   events_fd_ = dir_fd_ = -1;
 }
 
-bool CgroupDir::Populated() const {
+bool CgroupDir::Populated() {
+  if (events_fd_ < 0 && !path_.empty()) Open(path_);
   // A seq_file read at offset 0 starts over: no reopen per check.
   char buf[128];
   ssize_t n = events_fd_ < 0 ? -1 : pread(events_fd_, buf, sizeof buf - 1, 0);
@@ -216,12 +217,14 @@ bool CgroupDir::Populated() const {
 }
 
 std::vector<pid_t> CgroupDir::Pids() const {
+  if (dir_fd_ < 0) return path_.empty() ? std::vector<pid_t>{} : CgroupPids(path_);
   auto procs = ReadSmallFileAt(dir_fd_, "cgroup.procs");
   return procs ? ParsePids(*procs) : std::vector<pid_t>{};
 }
 
 void CgroupDir::Kill() const {
-  int fd = openat(dir_fd_, "cgroup.kill", O_WRONLY | O_CLOEXEC);
+  if (path_.empty()) return;
+  int fd = dir_fd_ < 0 ? -1 : openat(dir_fd_, "cgroup.kill", O_WRONLY | O_CLOEXEC);
   if (fd >= 0) {
     bool done = write(fd, "1", 1) == 1;
     close(fd);

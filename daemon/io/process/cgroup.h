@@ -46,10 +46,14 @@ class CgroupDir {
   /// Opens the directory `path` and its cgroup.events; 0 or -errno (then nothing is open).
   int Open(std::string path);
   bool IsOpen() const { return dir_fd_ >= 0; }
+  /// A cgroup is named (open or closed: the methods below work either way; a closed one
+  /// is read by path, or reopened by Populated()).
+  bool Exists() const { return !path_.empty(); }
   const std::string& Path() const { return path_; }
   int DirFd() const { return dir_fd_; }
-  /// True when cgroup.events says "populated 1" (unreadable, e.g. removed: false).
-  bool Populated() const;
+  /// True when cgroup.events says "populated 1" (unreadable, e.g. removed: false). Opens
+  /// a closed one: the exit path asks it until the cgroup is parked or removed.
+  bool Populated();
   /// Pids listed in cgroup.procs.
   std::vector<pid_t> Pids() const;
   /// SIGKILL everything (as CgroupKill).
@@ -59,7 +63,7 @@ class CgroupDir {
   void Signal(int signo, int then, pid_t skip) const;
   /// Closes it and removes the directory (only succeeds when empty); 0 or -errno.
   int Remove();
-  /// Closes the fds; the directory stays.
+  /// Closes the fds; the directory stays (and Exists()).
   void Close();
 
  private:

@@ -198,9 +198,9 @@ void ProcessManager::Impl::Finish(core::RunId id) {
     state.Remove(run->pid);
     StateChanged();
   }
-  if (run->cgroup.IsOpen() && run->cgroup_killed) {
+  if (run->cgroup.Exists() && run->cgroup_killed) {
     run->cgroup.Remove();
-  } else if (run->cgroup.IsOpen()) {
+  } else if (run->cgroup.Exists()) {
     ParkCgroup(run->path, std::move(run->cgroup));
   }
   // Its last words are read (and a partial line written out) before its exit is told.

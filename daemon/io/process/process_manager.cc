@@ -39,7 +39,7 @@ const char* ScopeName(Scope s) {
 void KillJustSpawned(const SpawnResult& res, const CgroupDir& cgroup) {
   PidfdSendSignal(res.pidfd, SIGKILL);
   kill(-res.pid, SIGKILL);  // the group of a not yet reaped leader: never a reused pgid
-  if (cgroup.IsOpen()) cgroup.Kill();
+  cgroup.Kill();  // nothing without a cgroup
   siginfo_t info;
   const auto pidfd = static_cast<id_t>(res.pidfd);
   while (waitid(static_cast<idtype_t>(P_PIDFD), pidfd, &info, WEXITED) != 0 && errno == EINTR) {
@@ -171,6 +171,9 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
     }
   }
 
+  // A live run holds no cgroup fds (10,000 children must fit RLIMIT_NOFILE): its exit
+  // reopens them, and they stay open until that turn's end for a restart (crash loop).
+  run->cgroup.Close();
   run->pid = res.pid;
   run->pidfd = res.pidfd;
   // Not watched (no epoll set, or it is full): its SIGCHLD finds it in the scan instead.
