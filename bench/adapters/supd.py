@@ -23,6 +23,22 @@ _CGROUP = ("default kill_mode `auto` = a cgroup per child on this host (cgroup v
            "the opt-in supd-group row shows supd without it")
 
 
+def _remove_cgroups(pid):
+    """Empty cgroups a SIGKILLed supd (a fast teardown) left: supd-PID-*, deepest first
+    (a supd that exits removes its own; the next one on the same state dir would too)."""
+    for root in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
+        try:
+            names = [n for n in os.listdir(root) if n.startswith(f"supd-{pid}-")]
+        except OSError:
+            continue
+        for name in names:
+            for d, _, _ in sorted(os.walk(os.path.join(root, name)), key=lambda w: -len(w[0])):
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    pass  # not empty (a process left in it) or gone
+
+
 class Supd(Adapter):
     name = "supd"
     notes = dict(_NOTES)
@@ -118,6 +134,13 @@ class Supd(Adapter):
 
     def status(self):
         run(self.ctl("status"), env=self.env)
+
+    def teardown(self, timeout=30, fast=False):
+        pid = self.proc.pid if self.proc else None
+        killed = super().teardown(timeout, fast)
+        if pid is not None:
+            _remove_cgroups(pid)
+        return killed
 
     def graceful_stop(self):
         try:
