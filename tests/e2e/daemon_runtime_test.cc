@@ -785,6 +785,32 @@ TEST_CASE("daemon e2e: lifecycle log lines: signal, exit code, give-up") {
   CHECK(s.NothingLeft());
 }
 
+// supd reads SIGCHLD from a signalfd, so it no longer installs a handler: an ignored
+// SIGCHLD inherited through exec (a shell's `trap '' CHLD`, some container runtimes) would
+// let the kernel reap its children itself and lose their exit status, unless supd resets it.
+TEST_CASE("daemon e2e: an inherited ignored SIGCHLD does not lose exit statuses") {
+  Setup s;
+  json code = s.Worker("code", "code", {"--exit", "7"});
+  code["restart"] = "temporary";
+  s.config["children"] = {s.Worker("ok", "ok"), code};
+  struct sigaction ign {}, old {};
+  ign.sa_handler = SIG_IGN;
+  sigemptyset(&ign.sa_mask);
+  REQUIRE(sigaction(SIGCHLD, &ign, &old) == 0);
+  SupdProcess supd(s.Write(), s.sock, s.dir.File("supd.err"));  // fork + exec: SIG_IGN stays
+  sigaction(SIGCHLD, &old, nullptr);
+  REQUIRE(supd.WaitReady());
+  CHECK(WaitFor([&] { return Has(supd.Stderr(), ") exited with code 7 (abnormal)"); },
+                milliseconds(10000)));
+  auto r = s.Ctl({"shutdown"});
+  CHECK(r.exit_code == 0);
+  auto status = supd.WaitExit(milliseconds(10000));
+  REQUIRE(status);
+  CHECK(ExitCode(status) == 0);
+  INFO(supd.Stderr());
+  CHECK(s.NothingLeft());
+}
+
 TEST_CASE("daemon e2e: --check and a bad config give JSON paths and exit 1, nothing started") {
   Setup s;
   s.config["children"] = {s.Worker("a", "a"), s.Worker("b", "b")};

@@ -5,6 +5,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -286,6 +287,16 @@ void ProcessManager::Impl::DoClose() {
   DrainPidfdExits();
   DrainZombies();
   sigchld.Reset();
+  if (sigchld_fd >= 0) {
+    close(sigchld_fd);
+    sigchld_fd = -1;
+    if (!sigchld_was_blocked) {
+      sigset_t chld;
+      sigemptyset(&chld);
+      sigaddset(&chld, SIGCHLD);
+      sigprocmask(SIG_UNBLOCK, &chld, nullptr);
+    }
+  }
   orphan_scan.Reset();
   exit_poll.Reset();
   if (exit_epoll >= 0) {
@@ -374,18 +385,34 @@ std::optional<std::string> ProcessManager::Init() {
   if (!m.options.state_dir.empty() && !m.state.IsOpen()) {
     if (auto err = m.state.Open(m.options.state_dir)) return err;
   }
-  int rc = m.sigchld.Init([&](uv_signal_t* s) { return uv_signal_init(m.loop, s); }, &m);
-  if (rc < 0) return std::string("uv_signal_init: ") + uv_strerror(rc);
-  rc = uv_signal_start(
-      m.sigchld.get(),
-      [](uv_signal_t* s, int) {
-        auto* self = static_cast<Impl*>(s->data);
-        if (self == nullptr) return;
-        self->OnSigchld();
-        self->Flush();
-      },
-      SIGCHLD);
-  if (rc < 0) return std::string("uv_signal_start(SIGCHLD): ") + uv_strerror(rc);
+  // SIGCHLD blocked and read from a signalfd. supd has no other thread that could take the
+  // signal, and the spawner resets a child's mask. Its disposition must be SIG_DFL: one
+  // inherited as SIG_IGN (or SA_NOCLDWAIT) makes the kernel reap children itself, and their
+  // exit status is lost.
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(SIGCHLD, &dfl, nullptr);
+  sigset_t chld, old_mask;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, &old_mask);
+  m.sigchld_was_blocked = sigismember(&old_mask, SIGCHLD) == 1;
+  m.sigchld_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (m.sigchld_fd < 0) return "signalfd(SIGCHLD): " + common::ErrnoText(errno);
+  int rc = m.sigchld.Init(
+      [&](uv_poll_t* p) { return uv_poll_init(m.loop, p, m.sigchld_fd); }, &m);
+  if (rc < 0) return std::string("uv_poll_init(signalfd): ") + uv_strerror(rc);
+  rc = uv_poll_start(m.sigchld.get(), UV_READABLE, [](uv_poll_t* p, int, int) {
+    auto* self = static_cast<Impl*>(p->data);
+    if (self == nullptr) return;
+    signalfd_siginfo infos[16];
+    while (read(self->sigchld_fd, infos, sizeof infos) == static_cast<ssize_t>(sizeof infos)) {
+    }
+    self->OnSigchld();
+    self->Flush();
+  });
+  if (rc < 0) return std::string("uv_poll_start(signalfd): ") + uv_strerror(rc);
   rc = m.scope_poll.Init([&](uv_timer_t* t) { return uv_timer_init(m.loop, t); }, &m);
   if (rc < 0) return std::string("uv_timer_init: ") + uv_strerror(rc);
   rc = m.idle_cgroup_timer.Init([&](uv_timer_t* t) { return uv_timer_init(m.loop, t); }, &m);

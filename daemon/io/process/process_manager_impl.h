@@ -43,7 +43,11 @@ struct ProcessManager::Impl {
   Spawner spawner;
   CgroupRoot cgroups;
   StateFile state;
-  UvHandle<uv_signal_t> sigchld;
+  // SIGCHLD arrives through a signalfd (blocked, read in the loop): a libuv signal handler
+  // costs each exit a signal frame and three syscalls on its pipes before the loop sees it.
+  int sigchld_fd = -1;
+  bool sigchld_was_blocked = false;  // the mask DoClose restores
+  UvHandle<uv_poll_t> sigchld;
   // Known children are reaped through their pidfds (DESIGN.md, "Reap through SIGCHLD"):
   // each run's pidfd sits in this epoll set, itself watched by one uv_poll_t; -1 =
   // unavailable, DrainZombies then reaps every child. A SIGCHLD still comes with each exit,
