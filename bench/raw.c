@@ -12,7 +12,9 @@
  *     prefix        stdout+stderr captured, each line written as "ID| line" to
  *                   raw's own stdout
  *   CTLFIFO: commands, one per line:  r ID (restart)  d ID (stop)  u ID (start)
- *     D (stop all)  q (stop all and exit)
+ *     D (stop all)  q (stop all and exit)  U (start all)
+ *     S (stop all one at a time, last started first: each child's SIGTERM waits
+ *       for the previous one's reap, OTP's order; the floor of a sequential stop)
  *   -k KILL_MS: SIGKILL a child that is still alive KILL_MS after its SIGTERM.
  *   -p PIPE_BYTES: F_SETPIPE_SZ of the capture pipes (default 1 MiB, as supd;
  *      0 = the kernel's 64 KiB).
@@ -76,6 +78,11 @@ static void die(const char *what) {
   perror(what);
   exit(1);
 }
+
+static int seq_next = -1; /* S: the next child to stop, from the end; -1 = none */
+
+/* S: SIGTERM the next running child from seq_next down; 0 once none is left. */
+static int stop_next_in_sequence(void);
 
 static int find(const char *id) {
   for (int i = 0; i < nkids; i++)
@@ -153,6 +160,18 @@ static void stop(int i) {
     c->state = STOPPING;
     if (kill_ms >= 0) c->kill_at = now_ns() + kill_ms * 1000000LL;
   }
+}
+
+static int stop_next_in_sequence(void) {
+  for (; seq_next >= 0; seq_next--) {
+    if (kids[seq_next].state == UP) {
+      stop(seq_next);
+      seq_next--;
+      return 1;
+    }
+    kids[seq_next].want_up = 0;
+  }
+  return 0;
 }
 
 static void drain_output(int i) {
@@ -370,6 +389,7 @@ int main(int argc, char **argv) {
         c->state = DOWN;
         c->kill_at = 0;
         if (c->want_up && !quitting) spawn_child(i);
+        if (seq_next >= 0 && !c->want_up) stop_next_in_sequence();
       }
     }
     if (pfd[1].revents) {
@@ -395,6 +415,14 @@ int main(int argc, char **argv) {
         } else if (cmd == 'u' && i >= 0) {
           kids[i].want_up = 1;
           if (kids[i].state == DOWN) spawn_child(i);
+        } else if (cmd == 'U') {
+          for (int j = 0; j < nkids; j++) {
+            kids[j].want_up = 1;
+            if (kids[j].state == DOWN) spawn_child(j);
+          }
+        } else if (cmd == 'S') {
+          seq_next = nkids - 1;
+          stop_next_in_sequence();
         } else if (cmd == 'D') {
           for (int j = 0; j < nkids; j++) stop(j);
         } else if (cmd == 'q') {

@@ -215,11 +215,20 @@ def scale_tables(P):
               "the daemon, plus runsv / s6-supervise / supervise per service), measured after "
               "the start above settled.",
               [(f"n{n}", f"N={n:,} (MiB)") for n in ns], target=target_memory),
+        Table("stopseq", "Stop N children one at a time (OTP's order)",
+              "The same N children stopped in sequence, last started first, each SIGTERM "
+              "sent once the previous child is reaped: supd's default (`stop_order: "
+              "sequential`, its stop above) against raw's `S` command, the same loop with "
+              "nothing else to do. Wall time as above; CPU = the supervisor's own on-CPU "
+              "time during the stop (schedstat), per child. The peers stop all at once.",
+              [c for n in P["stop_ns"] for c in ((f"w{n}", f"N={n:,} (ms)"),
+                                                 (f"cpu{n}", f"N={n:,} CPU (µs/child)"))],
+              target=target_stopseq),
     ]
 
 
 def scale_run(ctx, s, P, T, pool):
-    tstart, tstop, tstat, tmem = T
+    tstart, tstop, tstat, tmem, tseq = T
     ns = P["scale_ns"]
     done_ns = [n for n in ns if n <= ctx.max_n]
     for n in ns:
@@ -256,10 +265,37 @@ def scale_run(ctx, s, P, T, pool):
                     tstat.put(s, f"p50_{n}", _ms(pct(walls, 50)))
                     tstat.put(s, f"p90_{n}", _ms(pct(walls, 90)))
             if n in P["stop_ns"]:
+                pids = inst.a.supervisor_pids()
+                cpu0 = cpu_ns(pids)
                 t0 = now()
                 inst.a.stop_all()
                 got = inst.ev.wait_ids("E", ids, t0, 60 + n * 0.05, f"{n} children to exit")
-                tstop.put(s, f"n{n}", _ms(max(r[3] for r in got.values()) - t0))
+                cpu = cpu_ns(pids) - cpu0  # a supd that exited is a zombie still: readable
+                wall = _ms(max(r[3] for r in got.values()) - t0)
+                tstop.put(s, f"n{n}", wall)
+                if s == "supd":  # its stop-all is the sequential one
+                    tseq.put(s, f"w{n}", wall)
+                    if cpu > 0:
+                        tseq.put(s, f"cpu{n}", cpu / n / 1000)
+                elif hasattr(inst.a, "stop_all_sequential"):
+                    _stop_sequential(inst, ids, n, tseq, s)
+                else:
+                    tseq.skip_row(s, "stops all at once (no sequential stop)")
+
+
+def _stop_sequential(inst, ids, n, tseq, s):
+    """raw: start the N again, then its one-at-a-time stop."""
+    t = now()
+    inst.a.start_all()
+    inst.ev.wait_ids("S", ids, t, 60 + n * 0.05, f"{n} children to start again")
+    time.sleep(0.5)
+    pids = inst.a.supervisor_pids()
+    cpu0 = cpu_ns(pids)
+    t0 = now()
+    inst.a.stop_all_sequential()
+    got = inst.ev.wait_ids("E", ids, t0, 60 + n * 0.05, f"{n} children to exit in turn")
+    tseq.put(s, f"cpu{n}", (cpu_ns(pids) - cpu0) / n / 1000)
+    tseq.put(s, f"w{n}", _ms(max(r[3] for r in got.values()) - t0))
 
 
 # ---------------------------------------------------------------- 7. SIGKILL lateness
@@ -692,6 +728,28 @@ def target_stop(t):
         out.append((f"{label.split(' ')[0]}: ≤ 2 × raw", "n/a" if s is None or r is None
                     else _v(s <= 2 * r), f"supd {_fmt(s)} ms, raw {_fmt(r)} ms"))
     return out
+
+
+def target_stopseq(t):
+    """supd's time per child beyond raw's, from the marginal cost between the smallest and the
+    largest N (the fixed cost, e.g. supctl's start-up against raw's FIFO write, cancels)."""
+    ns = sorted(int(k[1:]) for k, _ in t.cols if k.startswith("w"))
+    text = "≤ 100 µs of supd time per child beyond the children's own exit (raw's sequential stop)"
+    got = {n: (t.num("supd", f"w{n}"), t.num("raw", f"w{n}")) for n in ns}
+    ok = [n for n in ns if None not in got[n]]
+    if not ok:
+        return [(text, "n/a", "no numbers")]
+    lo, hi = ok[0], ok[-1]
+    cpu = t.num("supd", f"cpu{hi}")
+    if lo == hi:
+        per = (got[hi][0] - got[hi][1]) * 1000 / hi
+        how = f"N={hi:,}: supd {_fmt(got[hi][0])} ms, raw {_fmt(got[hi][1])} ms"
+    else:
+        per = ((got[hi][0] - got[lo][0]) - (got[hi][1] - got[lo][1])) * 1000 / (hi - lo)
+        how = (f"N={lo:,} → {hi:,}: supd {_fmt(got[lo][0])} → {_fmt(got[hi][0])} ms, raw "
+               f"{_fmt(got[lo][1])} → {_fmt(got[hi][1])} ms")
+    return [(text, _v(per <= 100), f"{how}: {per:.0f} µs per child beyond raw; supd CPU "
+             f"{_fmt(cpu)} µs per child")]
 
 
 def target_status(t):

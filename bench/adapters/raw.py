@@ -46,6 +46,13 @@ class Raw(Adapter):
     def stop_all(self):
         write_fifo(self.ctl, "D\n")
 
+    def stop_all_sequential(self):
+        # one at a time, last started first: each SIGTERM waits for the previous reap
+        write_fifo(self.ctl, "S\n")
+
+    def start_all(self):
+        write_fifo(self.ctl, "U\n")
+
     def stop_one(self, cid):
         write_fifo(self.ctl, f"d {cid}\n")
         return None
