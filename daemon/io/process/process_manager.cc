@@ -157,10 +157,12 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
     RunRecord rec;
     rec.pid = res.pid;
     rec.pgid = res.pid;  // the child called setsid()
-    // The child's start time lies between the two readings: the same tick on both is it,
-    // with no /proc/PID/stat read (whose /proc dentries the kernel must also drop at the
-    // reap: 6 % of supd's CPU in a stop of 1,000). Else (a tick boundary crossed) read it.
-    rec.start_time = ticks_before && ticks_before == ticks_after
+    // The child's start time lies between the two readings: with at most one tick between
+    // them the earlier one is recorded (StartTimeMatches accepts the next tick too), and
+    // there is no /proc/PID/stat read, whose /proc dentries the kernel must also drop at the
+    // reap (8-10 % of supd's CPU in a stop of 1,000 when a tick boundary was often crossed).
+    // A slower spawn reads it.
+    rec.start_time = ticks_before && ticks_after && *ticks_after - *ticks_before <= 1
                          ? *ticks_before
                          : ProcessStartTime(res.pid).value_or(0);
     rec.cgroup = run->cgroup.Path();

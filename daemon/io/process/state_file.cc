@@ -149,7 +149,9 @@ bool IsRunning(pid_t pid, const std::map<pid_t, RunRecord>& records) {
   char state = (*stat)[paren + 2];
   if (state == 'Z' || state == 'X') return false;
   auto it = records.find(pid);
-  return it == records.end() || ProcessStartTime(pid) == it->second.start_time;
+  if (it == records.end()) return true;
+  auto start = ProcessStartTime(pid);
+  return start && StartTimeMatches(it->second.start_time, *start);
 }
 
 }  // namespace
@@ -170,11 +172,12 @@ int KillRecorded(const std::map<pid_t, RunRecord>& records, int wait_ms,
     }
     auto start = ProcessStartTime(r.pid);
     if (start) {
-      if (*start != r.start_time) continue;  // pid reused: not ours
+      if (!StartTimeMatches(r.start_time, *start)) continue;  // pid reused: not ours
       // Pin the leader with a pidfd, then re-check: no reuse can slip in after this.
       int pidfd = PidfdOpen(r.pid);
       if (pidfd < 0) continue;
-      if (ProcessStartTime(r.pid) == r.start_time) {
+      start = ProcessStartTime(r.pid);
+      if (start && StartTimeMatches(r.start_time, *start)) {
         PidfdSendSignal(pidfd, SIGKILL);
         if (r.pgid > 0) groups.insert(r.pgid);
         ++killed;

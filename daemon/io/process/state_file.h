@@ -16,7 +16,8 @@ namespace supd::io {
 struct RunRecord {
   pid_t pid = 0;
   pid_t pgid = 0;
-  std::uint64_t start_time = 0;  ///< /proc/PID/stat field 22
+  /// /proc/PID/stat field 22, or the clock tick just before it (StartTimeMatches)
+  std::uint64_t start_time = 0;
   std::string cgroup;            ///< "" when none
 };
 
@@ -54,6 +55,14 @@ class StateFile {
   std::size_t dead_lines_ = 0;
   std::string pending_;
 };
+
+/// True if a process that started at `actual` (/proc/PID/stat field 22) is the recorded one.
+/// A spawn records CLOCK_BOOTTIME's tick read right before the clone, so the child's own start
+/// may be that tick or the next; a pid reused within one tick (10 ms) would need the whole pid
+/// space to wrap in that time.
+inline bool StartTimeMatches(std::uint64_t recorded, std::uint64_t actual) {
+  return actual == recorded || actual == recorded + 1;
+}
 
 /// Kills what the records name, never a reused pid: the process group of a leader whose
 /// start time still matches (or, the leader being gone, the processes still in that group
