@@ -269,12 +269,6 @@ void CgroupKill(const std::string& dir) {
   WriteSmallFile(dir + "/cgroup.freeze", "0");
 }
 
-void CgroupSignal(const std::string& dir, int signo, pid_t skip) {
-  for (pid_t pid : CgroupPids(dir)) {
-    if (pid != skip) kill(pid, signo);
-  }
-}
-
 int CgroupRemove(const std::string& dir) { return rmdir(dir.c_str()) == 0 ? 0 : -errno; }
 
 }  // namespace supd::io

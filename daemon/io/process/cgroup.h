@@ -80,8 +80,6 @@ bool CgroupPopulated(const std::string& dir);
 std::vector<pid_t> CgroupPids(const std::string& dir);
 /// SIGKILL everything: cgroup.kill, or freeze + kill each pid + thaw on old kernels.
 void CgroupKill(const std::string& dir);
-/// Sends `signo` to every process in the cgroup except `skip`.
-void CgroupSignal(const std::string& dir, int signo, pid_t skip);
 /// rmdir; 0 or -errno.
 int CgroupRemove(const std::string& dir);
 
