@@ -178,7 +178,7 @@ struct ProcessManager::Impl::Run {
   pid_t pid = -1;
   int pidfd = -1;
   bool exit_in_epoll = false;  // the pidfd is in `exit_epoll`
-  CgroupDir cgroup;  // open for a run of Scope::kCgroup
+  CgroupDir cgroup;  // named for a run of Scope::kCgroup; its fds closed while it lives
   // cgroup.kill was written: never reuse that cgroup. This kernel (6.18) SIGKILLs a child
   // cloned into a cgroup that was once killed (clone3 CLONE_INTO_CGROUP compares the kill
   // sequence of the parent's cgroup with the target's).
