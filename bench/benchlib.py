@@ -116,6 +116,24 @@ def _read(path):
         return None
 
 
+def _proc_values(path, keys):
+    """{key: int} from the "key: value" lines of a /proc file (status, io, smaps_rollup,
+    sched) for the wanted `keys` (bytes, matched whole); {} when the file cannot be read
+    (the process is gone)."""
+    s = _read(path)
+    out = {}
+    if not s:
+        return out
+    for ln in s.split(b"\n"):
+        if not ln.startswith(keys):  # most lines: skip them before splitting
+            continue
+        key, sep, rest = ln.partition(b":")
+        key = key.strip()
+        if sep and key in keys and key not in out:
+            out[key] = int(rest.split()[0])
+    return out
+
+
 def ppid_map():
     m = {}
     for d in os.listdir("/proc"):
@@ -152,15 +170,7 @@ def alive(pid):
 
 
 def pss_kib(pids):
-    total = 0
-    for p in pids:
-        s = _read(f"/proc/{p}/smaps_rollup")
-        if not s:
-            continue
-        for ln in s.split(b"\n"):
-            if ln.startswith(b"Pss:"):
-                total += int(ln.split()[1])
-    return total
+    return sum(_proc_values(f"/proc/{p}/smaps_rollup", (b"Pss",)).get(b"Pss", 0) for p in pids)
 
 
 def _tasks(pid):
@@ -183,16 +193,9 @@ def cpu_ns(pids):
 
 def ctxt_switches(pids):
     """voluntary + nonvoluntary context switches of every thread of pids."""
-    total = 0
-    for p in pids:
-        for t in _tasks(p):
-            s = _read(f"/proc/{p}/task/{t}/status")
-            if not s:
-                continue
-            for ln in s.split(b"\n"):
-                if ln.startswith(b"voluntary_ctxt_switches") or ln.startswith(b"nonvoluntary_ctxt_switches"):
-                    total += int(ln.split()[1])
-    return total
+    keys = (b"voluntary_ctxt_switches", b"nonvoluntary_ctxt_switches")
+    return sum(sum(_proc_values(f"/proc/{p}/task/{t}/status", keys).values())
+               for p in pids for t in _tasks(p))
 
 
 def rchar(pids):
@@ -200,13 +203,9 @@ def rchar(pids):
     thread, pipes included)} for the pids that are still there."""
     out = {}
     for p in pids:
-        s = _read(f"/proc/{p}/io")
-        if not s:
-            continue
-        for ln in s.split(b"\n"):
-            if ln.startswith(b"rchar:"):
-                out[p] = int(ln.split()[1])
-                break
+        v = _proc_values(f"/proc/{p}/io", (b"rchar",))
+        if b"rchar" in v:
+            out[p] = v[b"rchar"]
     return out
 
 
@@ -272,8 +271,7 @@ def set_fair_slice(slice_ns, nice):
                                                        0, 0, 0, 0))
         if libc.syscall(314, 0, attr, 0) != 0:  # SYS_sched_setattr (x86-64)
             return False
-        with open("/proc/self/sched") as f:
-            return any(ln.startswith("se.slice") and int(ln.split(":")[1]) == slice_ns for ln in f)
+        return _proc_values("/proc/self/sched", (b"se.slice",)).get(b"se.slice") == slice_ns
     except (OSError, ValueError):
         return False
 

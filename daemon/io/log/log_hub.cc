@@ -1,17 +1,11 @@
 #include "daemon/io/log/log_hub.h"
 
-#include <sys/epoll.h>
 #include <unistd.h>
-
-#include <cerrno>
-
-#include "common/errno_text.h"
 
 namespace supd::io::log {
 namespace {
 
 constexpr std::size_t kReadBuffer = 64 * 1024;
-constexpr int kEventsPerWake = 64;  // level-triggered: the rest come at the next turn
 
 bool Under(std::string_view path, std::string_view root) {
   if (root.empty() || path == root) return true;
@@ -42,9 +36,7 @@ void LogHub::Close() {
   followers_.clear();
   by_id_.clear();
   captures_.clear();
-  pipes_poll_.Reset();
-  if (epoll_fd_ >= 0) close(epoll_fd_);
-  epoll_fd_ = -1;
+  pipes_.Close();
   if (stdout_) stdout_->Close();
   if (stderr_) stderr_->Close();
 }
@@ -81,46 +73,24 @@ char* LogHub::ReadBuffer(std::size_t* size) {
 
 std::optional<std::string> LogHub::WatchPipe(int fd, std::uint64_t id, int stream, bool on) {
   if (!on) {
-    if (epoll_fd_ >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    pipes_.Remove(fd);
     return std::nullopt;
   }
-  if (epoll_fd_ < 0) {
-    int epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (epfd < 0) return "epoll_create1: " + common::ErrnoText(errno);
-    int rc = pipes_poll_.Init([&](uv_poll_t* p) { return uv_poll_init(loop_, p, epfd); }, this);
-    if (rc == 0) {
-      rc = uv_poll_start(pipes_poll_.get(), UV_READABLE, [](uv_poll_t* p, int status, int) {
-        auto* self = static_cast<LogHub*>(p->data);
-        if (self != nullptr && status == 0) self->OnPipesReadable();
-      });
-    }
-    if (rc < 0) {
-      pipes_poll_.Reset();
-      close(epfd);
-      return std::string("uv_poll_start: ") + uv_strerror(rc);
-    }
-    epoll_fd_ = epfd;
+  if (!pipes_.IsOpen()) {
+    if (auto error = pipes_.Open(loop_, [this] { OnPipesReadable(); })) return error;
   }
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = id << 1 | static_cast<std::uint64_t>(stream & 1);
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    return "epoll_ctl: " + common::ErrnoText(errno);
-  }
-  return std::nullopt;
+  return pipes_.Add(fd, id << 1 | static_cast<std::uint64_t>(stream & 1));
 }
 
 void LogHub::OnPipesReadable() {
-  epoll_event events[kEventsPerWake];
-  int n;
-  do {
-    n = epoll_wait(epoll_fd_, events, kEventsPerWake, 0);
-  } while (n < 0 && errno == EINTR);
-  for (int i = 0; i < n; ++i) {
-    // By id, not by pointer: handling one event may release another capture.
-    auto it = by_id_.find(events[i].data.u64 >> 1);
-    if (it != by_id_.end()) it->second->OnReadable(static_cast<int>(events[i].data.u64 & 1));
-  }
+  // One batch a wake: a chatty pipe is read again at the next turn, not in a loop here.
+  pipes_.Drain(
+      [this](std::uint64_t key) {
+        // By id, not by pointer: handling one event may release another capture.
+        auto it = by_id_.find(key >> 1);
+        if (it != by_id_.end()) it->second->OnReadable(static_cast<int>(key & 1));
+      },
+      EpollSet::DrainMode::kOneBatch);
 }
 
 void LogHub::Warn(const std::string& message) {

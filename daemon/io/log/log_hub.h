@@ -14,11 +14,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "daemon/io/epoll_set.h"
 #include "daemon/io/log/child_capture.h"
 #include "daemon/io/layers.h"
 #include "daemon/io/log/fd_writer.h"
 #include "daemon/io/process/output_capture.h"
-#include "daemon/io/uv_handle.h"
 
 namespace supd::io::log {
 
@@ -95,9 +95,8 @@ class LogHub : public OutputCapture, public LogLayer, private CaptureHost {
   std::vector<char> read_buffer_;
   std::string lines_;
   /// Every capture's read ends in one epoll set, itself one uv_poll_t: a uv_poll_t per
-  /// pipe was 2 × 160 bytes per captured child (issue 16). Made at the first pipe.
-  int epoll_fd_ = -1;
-  UvHandle<uv_poll_t> pipes_poll_;
+  /// pipe was 2 × 160 bytes per captured child (issue 16). Opened at the first pipe.
+  EpollSet pipes_;
   std::uint64_t next_id_ = 1;
   /// Keyed by a view of the capture's own path (ChildCapture::path()): the path once
   /// per captured child, not twice (issue 16: memory).

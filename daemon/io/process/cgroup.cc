@@ -8,8 +8,8 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <sstream>
+#include <string_view>
 
 #include "common/errno_text.h"
 #include "daemon/io/sys.h"
@@ -159,6 +159,12 @@ std::optional<std::string> CgroupRoot::Create(const std::string& child_path,
 
 namespace {
 
+// cgroup.events as read by path or by pread: "populated 1" while any process is in it or
+// below it.
+bool EventsSayPopulated(std::string_view events) {
+  return events.find("populated 1") != std::string_view::npos;
+}
+
 std::vector<pid_t> ParsePids(const std::string& text) {
   std::vector<pid_t> pids;
   const char* p = text.c_str();
@@ -210,10 +216,9 @@ bool CgroupDir::Populated() {
   if (events_fd_ < 0 && !path_.empty()) Open(path_);
   // A seq_file read at offset 0 starts over: no reopen per check.
   char buf[128];
-  ssize_t n = events_fd_ < 0 ? -1 : pread(events_fd_, buf, sizeof buf - 1, 0);
+  ssize_t n = events_fd_ < 0 ? -1 : pread(events_fd_, buf, sizeof buf, 0);
   if (n <= 0) return false;
-  buf[n] = '\0';
-  return std::strstr(buf, "populated 1") != nullptr;
+  return EventsSayPopulated(std::string_view(buf, static_cast<std::size_t>(n)));
 }
 
 std::vector<pid_t> CgroupDir::Pids() const {
@@ -251,8 +256,7 @@ int CgroupDir::Remove() {
 
 bool CgroupPopulated(const std::string& dir) {
   auto events = ReadSmallFile(dir + "/cgroup.events");
-  if (!events) return false;
-  return events->find("populated 1") != std::string::npos;
+  return events && EventsSayPopulated(*events);
 }
 
 std::vector<pid_t> CgroupPids(const std::string& dir) {
@@ -267,12 +271,6 @@ void CgroupKill(const std::string& dir) {
   WriteSmallFile(dir + "/cgroup.freeze", "1");
   for (pid_t pid : CgroupPids(dir)) kill(pid, SIGKILL);
   WriteSmallFile(dir + "/cgroup.freeze", "0");
-}
-
-void CgroupSignal(const std::string& dir, int signo, pid_t skip) {
-  for (pid_t pid : CgroupPids(dir)) {
-    if (pid != skip) kill(pid, signo);
-  }
 }
 
 int CgroupRemove(const std::string& dir) { return rmdir(dir.c_str()) == 0 ? 0 : -errno; }

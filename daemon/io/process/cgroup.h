@@ -31,9 +31,13 @@ class CgroupRoot {
   std::string reason_ = "cgroup support not initialised";
 };
 
-/// One child path's cgroup, held open while its runs use it (and while it waits idle for
-/// the next run): the directory fd that clone3(CLONE_INTO_CGROUP) takes and cgroup.events,
-/// read with pread, so that a restart or an exit costs no path lookup or open. Move-only.
+/// One child path's cgroup: its directory and, while open, the directory fd that
+/// clone3(CLONE_INTO_CGROUP) takes and cgroup.events (read with pread, no path lookup).
+/// The fds are open only around a spawn and an exit, never while a run lives (10,000
+/// children must fit RLIMIT_NOFILE): opened for the spawn and closed right after it,
+/// reopened lazily by Populated() once the run's main process exits, and closed when the
+/// finished run's cgroup is removed, or at the end of the loop turn it is parked idle in, so
+/// that a restart within that turn (a crash loop) still reuses them. Move-only.
 class CgroupDir {
  public:
   CgroupDir() = default;
@@ -80,8 +84,6 @@ bool CgroupPopulated(const std::string& dir);
 std::vector<pid_t> CgroupPids(const std::string& dir);
 /// SIGKILL everything: cgroup.kill, or freeze + kill each pid + thaw on old kernels.
 void CgroupKill(const std::string& dir);
-/// Sends `signo` to every process in the cgroup except `skip`.
-void CgroupSignal(const std::string& dir, int signo, pid_t skip);
 /// rmdir; 0 or -errno.
 int CgroupRemove(const std::string& dir);
 

@@ -1,7 +1,6 @@
 #include "daemon/io/process/process_manager_impl.h"
 
 #include <signal.h>
-#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -100,10 +99,7 @@ void ProcessManager::Impl::DrainZombies() {
 }
 
 void ProcessManager::Impl::WatchExit(Run& r) {
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = r.id;
-  r.exit_in_epoll = epoll_ctl(exit_epoll, EPOLL_CTL_ADD, r.pidfd, &ev) == 0;
+  r.exit_in_epoll = !exit_set.Add(r.pidfd, r.id);
 }
 
 bool ProcessManager::Impl::ReapThroughPidfd(Run& r) {
@@ -144,18 +140,14 @@ void ProcessManager::Impl::OnSigchld() {
 }
 
 void ProcessManager::Impl::DrainPidfdExits() {
-  if (exit_epoll < 0) return;
-  epoll_event evs[64];
-  for (;;) {
-    int n = epoll_wait(exit_epoll, evs, 64, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    for (int i = 0; i < n; ++i) {
-      Run* r = Find(static_cast<core::RunId>(evs[i].data.u64));
-      if (r != nullptr) ReapThroughPidfd(*r);
-    }
-    if (n < 64) break;
-  }
+  if (!exit_set.IsOpen()) return;
+  // Every exit known now: the SIGCHLDs they explain then need no scan.
+  exit_set.Drain(
+      [this](std::uint64_t key) {
+        Run* r = Find(static_cast<core::RunId>(key));
+        if (r != nullptr) ReapThroughPidfd(*r);
+      },
+      EpollSet::DrainMode::kUntilEmpty);
   CheckAwaiting();
 }
 
@@ -165,7 +157,7 @@ void ProcessManager::Impl::OnMainReaped(Run& r, core::ExitStatus status) {
   by_pid.erase(r.pid);
   if (r.pidfd >= 0) {
     // Closing would drop it from the set too, unless another reference to the file lives.
-    if (r.exit_in_epoll) epoll_ctl(exit_epoll, EPOLL_CTL_DEL, r.pidfd, nullptr);
+    if (r.exit_in_epoll) exit_set.Remove(r.pidfd);
     r.exit_in_epoll = false;
     close(r.pidfd);
     r.pidfd = -1;

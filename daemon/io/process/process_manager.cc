@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -180,7 +179,7 @@ void ProcessManager::Impl::DoSpawn(const core::Spawn& cmd) {
   run->pid = res.pid;
   run->pidfd = res.pidfd;
   // Not watched (no epoll set, or it is full): its SIGCHLD finds it in the scan instead.
-  if (exit_epoll >= 0) WatchExit(*run);
+  if (exit_set.IsOpen()) WatchExit(*run);
   Run& r = *run;
   by_pid[r.pid] = &r;
   runs[r.id] = std::move(run);
@@ -300,11 +299,7 @@ void ProcessManager::Impl::DoClose() {
     }
   }
   orphan_scan.Reset();
-  exit_poll.Reset();
-  if (exit_epoll >= 0) {
-    close(exit_epoll);
-    exit_epoll = -1;
-  }
+  exit_set.Close();
   scope_poll.Reset();
   for (auto& [id, run] : runs) {
     run->cgroup.Remove();  // only if already empty
@@ -323,27 +318,11 @@ void ProcessManager::Impl::DoClose() {
 
 void ProcessManager::Impl::WatchPidfdExits() {
   if (getenv("SUPD_REAP_WITH_SIGCHLD") != nullptr) return;  // tests: the fallback path
-  exit_epoll = epoll_create1(EPOLL_CLOEXEC);
-  if (exit_epoll < 0) {
-    Log("epoll_create1: " + common::ErrnoText(errno) + "; children are reaped on SIGCHLD");
-    return;
-  }
-  int rc = exit_poll.Init([&](uv_poll_t* p) { return uv_poll_init(loop, p, exit_epoll); }, this);
-  if (rc == 0) {
-    rc = uv_poll_start(exit_poll.get(), UV_READABLE, [](uv_poll_t* p, int, int) {
-      auto* self = static_cast<Impl*>(p->data);
-      if (self == nullptr) return;
-      self->DrainPidfdExits();
-      self->Flush();
-    });
-  }
-  if (rc < 0) {
-    Log(std::string("uv_poll on the pidfd set: ") + uv_strerror(rc) +
-        "; children are reaped on SIGCHLD");
-    exit_poll.Reset();
-    close(exit_epoll);
-    exit_epoll = -1;
-  }
+  auto error = exit_set.Open(loop, [this] {
+    DrainPidfdExits();
+    Flush();
+  });
+  if (error) Log(*error + "; children are reaped on SIGCHLD");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "daemon/io/epoll_set.h"
 #include "daemon/io/process/cgroup.h"
 #include "daemon/io/process/process_manager.h"
 #include "daemon/io/readiness/readiness.h"
@@ -49,13 +50,12 @@ struct ProcessManager::Impl {
   bool sigchld_was_blocked = false;  // the mask DoClose restores
   UvHandle<uv_poll_t> sigchld;
   // Known children are reaped through their pidfds (DESIGN.md, "Reap through SIGCHLD"):
-  // each run's pidfd sits in this epoll set, itself watched by one uv_poll_t; -1 =
+  // each run's pidfd sits in this epoll set, itself watched by one uv_poll_t; not open =
   // unavailable, DrainZombies then reaps every child. A SIGCHLD still comes with each exit,
   // but one that matches a pidfd reap (`unscanned_reaps`) does not cost a waitid(P_ALL)
   // scan of every child at once: the scan for orphans it might hide (signals coalesce) runs
   // `orphan_scan` later, once for many exits.
-  int exit_epoll = -1;
-  UvHandle<uv_poll_t> exit_poll;
+  EpollSet exit_set;
   std::size_t unscanned_reaps = 0;
   UvHandle<uv_timer_t> orphan_scan;
   UvHandle<uv_timer_t> scope_poll;
@@ -164,7 +164,7 @@ struct ProcessManager::Impl {
   void DrainPidfdExits();
   void OnSigchld();
   bool ReapThroughPidfd(Run& r);  // true if the main process had exited (now reaped)
-  void WatchExit(Run& r);         // adds the pidfd to `exit_epoll`
+  void WatchExit(Run& r);         // adds the pidfd to `exit_set`
   void OnMainReaped(Run& r, core::ExitStatus status);
   void Finish(core::RunId id);
   void CheckAwaiting();
@@ -181,8 +181,8 @@ struct ProcessManager::Impl::Run {
   Scope scope = Scope::kGroup;
   pid_t pid = -1;
   int pidfd = -1;
-  bool exit_in_epoll = false;  // the pidfd is in `exit_epoll`
-  CgroupDir cgroup;  // open for a run of Scope::kCgroup
+  bool exit_in_epoll = false;  // the pidfd is in `exit_set`
+  CgroupDir cgroup;  // named for a run of Scope::kCgroup; its fds closed while it lives
   // cgroup.kill was written: never reuse that cgroup. This kernel (6.18) SIGKILLs a child
   // cloned into a cgroup that was once killed (clone3 CLONE_INTO_CGROUP compares the kill
   // sequence of the parent's cgroup with the target's).
