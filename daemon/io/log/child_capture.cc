@@ -33,9 +33,11 @@ ChildCapture::ChildCapture(CaptureHost& host, std::uint64_t id, std::string path
 }
 
 ChildCapture::~ChildCapture() {
+  // No EPOLL_CTL_DEL first: closing the read end drops it from the hub's epoll set, as
+  // supd holds its only reference (O_CLOEXEC; the child gets the write end). A tree of
+  // 10,000 captured children saves 20,000 syscalls at shutdown.
   for (int i = 0; i < 2; ++i) {
     Stream& s = streams_[i];
-    Poll(i, false);
     if (s.rfd >= 0) close(s.rfd);
     if (s.wfd >= 0) close(s.wfd);
   }
