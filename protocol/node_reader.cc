@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "protocol/json_sax.h"
 #include "protocol/view.h"
 
 namespace supd::protocol {
@@ -315,7 +316,7 @@ class NodeSax {
 
 std::optional<NodeReply> ParseNodeReply(std::string_view line, bool keep_node) {
   NodeSax sax(true, keep_node, line);
-  if (!json::sax_parse(line.begin(), line.end(), &sax) || !sax.ok_seen()) return std::nullopt;
+  if (!JsonSaxParse(line, &sax) || !sax.ok_seen()) return std::nullopt;
   NodeReply r;
   r.head = std::move(sax.head());
   r.node = sax.TakeNode();
@@ -324,7 +325,7 @@ std::optional<NodeReply> ParseNodeReply(std::string_view line, bool keep_node) {
 
 std::optional<NodeView> ParseNode(std::string_view text) {
   NodeSax sax(false, true, text);
-  if (!json::sax_parse(text.begin(), text.end(), &sax)) return std::nullopt;
+  if (!JsonSaxParse(text, &sax)) return std::nullopt;
   return sax.TakeNode();
 }
 
