@@ -27,7 +27,7 @@ std::string Paint(const std::string& text, const char* code, bool color) {
 }
 
 // Display width: UTF-8 continuation bytes take no column.
-std::size_t Width(const std::string& s) {
+std::size_t Width(std::string_view s) {
   std::size_t w = 0;
   for (unsigned char c : s) w += (c & 0xC0) != 0x80;
   return w;
@@ -53,11 +53,8 @@ std::string ReadyIn(const NodeView& n) {
   return FormatReadyAfter(*n.ready_after_ms);
 }
 
-constexpr int kColumns = 9;
-
-struct Row {
-  std::string cells[kColumns];
-};
+constexpr int kColumns = kStatusColumns;
+using Row = StatusTableBuilder::Row;
 
 // Fills `r` (its strings keep their capacity from row to row).
 void FillRow(const NodeView& n, int depth, double now, Row* r) {
@@ -117,40 +114,53 @@ std::string FormatReadyAfter(long long ms) {
   return common::FormatDurationCompact(ms);
 }
 
-std::string StatusTable(const std::vector<NodeView>& nodes, double now, bool color) {
-  // Two passes over the nodes, formatting each row twice (widths, then text) into one
-  // reused Row: keeping a vector of 1,000 rows and growing the text cost supctl ~150
-  // page faults, far dearer here than the formatting (bench/RESULTS.md, issue 16).
+StatusTableBuilder::StatusTableBuilder(double now, bool color) : now_(now), color_(color) {}
+
+void StatusTableBuilder::Reserve(std::size_t rows, std::size_t text_bytes) {
+  rows_.reserve(rows);
+  text_.reserve(text_bytes);
+}
+
+void StatusTableBuilder::Add(const NodeView& n, int depth, std::size_t slot) {
+  FillRow(n, depth, now_, &row_);
+  if (slot >= rows_.size()) rows_.resize(slot + 1);
+  Cells& cells = rows_[slot];
+  for (int i = 0; i < kColumns; ++i) {
+    cells.start[i] = static_cast<std::uint32_t>(text_.size());
+    text_ += row_.cells[i];
+  }
+  cells.start[kColumns] = static_cast<std::uint32_t>(text_.size());
+  cells.color = StateColor(n.state);
+}
+
+std::string StatusTableBuilder::Finish() const {
+  // Only the cells' text is kept per row (what makes the table over a status of 1,000
+  // nodes cheap: a NodeView each was ~400 bytes, ~100 page faults of supctl). The widths
+  // are measured here, over the rows that are in the table.
   const Row header{{"PATH", "STATE", "PID", "UPTIME", "READY IN", "RESTARTS", "LAST EXIT",
                     "KILL", "STATUS TEXT"}};
-  std::size_t widths[kColumns] = {};
-  auto measure = [&widths](const Row& r) {
-    for (int i = 0; i < kColumns; ++i) widths[i] = std::max(widths[i], Width(r.cells[i]));
+  auto cell = [this](const Cells& c, int i) {
+    return std::string_view(text_).substr(c.start[i], c.start[i + 1] - c.start[i]);
   };
-  measure(header);
-  Row row;
-  std::size_t count = 1;
+  std::size_t widths[kColumns] = {};
+  for (int i = 0; i < kColumns; ++i) widths[i] = Width(header.cells[i]);
   // The sd_notify STATUS= column only when some child said something.
   bool any_text = false;
-  for (const NodeView& n : nodes) {
-    Walk(n, 0, [&](const NodeView& node, int depth) {
-      FillRow(node, depth, now, &row);
-      measure(row);
-      any_text |= !row.cells[8].empty();
-      ++count;
-    });
+  for (const Cells& c : rows_) {
+    for (int i = 0; i < kColumns; ++i) widths[i] = std::max(widths[i], Width(cell(c, i)));
+    any_text |= !cell(c, kColumns - 1).empty();
   }
   const int columns = any_text ? kColumns : kColumns - 1;
-  std::size_t line_bytes = 2 * columns + (color ? 16 : 0);
+  std::size_t line_bytes = 2 * columns + (color_ ? 16 : 0);
   for (int i = 0; i < columns; ++i) line_bytes += widths[i];
   std::string out;
-  out.reserve(count * line_bytes);
-  auto emit = [&](const Row& r, const std::string* state) {
+  out.reserve((rows_.size() + 1) * line_bytes);
+  auto emit = [&](auto&& text_of, const char* state_color) {
     const std::size_t line_start = out.size();
     for (int i = 0; i < columns; ++i) {
-      const std::string& text = r.cells[i];
-      const char* code = state == nullptr ? "\033[1m" : i == 1 ? StateColor(*state) : nullptr;
-      const bool paint = color && code != nullptr;
+      std::string_view text = text_of(i);
+      const char* code = state_color == nullptr ? "\033[1m" : i == 1 ? state_color : nullptr;
+      const bool paint = color_ && code != nullptr;
       if (paint) out += code;
       out += text;
       if (i < columns - 1) {
@@ -163,14 +173,18 @@ std::string StatusTable(const std::vector<NodeView>& nodes, double now, bool col
     while (out.size() > line_start && out.back() == ' ') out.pop_back();
     out += '\n';
   };
-  emit(header, nullptr);
-  for (const NodeView& n : nodes) {
-    Walk(n, 0, [&](const NodeView& node, int depth) {
-      FillRow(node, depth, now, &row);
-      emit(row, &node.state);
-    });
-  }
+  emit([&](int i) { return std::string_view(header.cells[i]); }, nullptr);
+  for (const Cells& c : rows_) emit([&](int i) { return cell(c, i); }, c.color);
   return out;
+}
+
+std::string StatusTable(const std::vector<NodeView>& nodes, double now, bool color) {
+  StatusTableBuilder table(now, color);
+  std::size_t slot = 0;
+  for (const NodeView& n : nodes) {
+    Walk(n, 0, [&](const NodeView& node, int depth) { table.Add(node, depth, slot++); });
+  }
+  return table.Finish();
 }
 
 namespace {
