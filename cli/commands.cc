@@ -27,7 +27,9 @@ double UnixNow() {
       .count();
 }
 
-void Out(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
+void Out(std::string_view s) {
+  std::fwrite(s.data(), 1, s.size(), stdout);
+}
 void OutLine(const std::string& s) {
   Out(s);
   std::fputc('\n', stdout);
@@ -82,6 +84,9 @@ int Status(const Globals& g, const std::vector<std::string>& paths_in) {
   // The table keeps each row's text as the nodes are read, never the NodeView tree
   // (~400 bytes a node: ~100 page faults over 1,000 children, bench/RESULTS.md, issue 16).
   StatusTableBuilder table(0, g.color);
+  // Reserved, not touched: only the pages the rows fill are ever faulted in, and growing
+  // by doubling (copying) would touch them twice.
+  table.Reserve(8192, 1 << 20);
   bool any = false;
   for (const std::string& p : paths) {
     const std::size_t base = table.size();
@@ -99,7 +104,7 @@ int Status(const Globals& g, const std::vector<std::string>& paths_in) {
       if (exit == kExitUnreachable) return exit;
     }
   }
-  if (any) Out(table.Finish());
+  if (any) table.Write([](std::string_view chunk) { Out(chunk); });
   return exit;
 }
 

@@ -14,11 +14,17 @@ using protocol::NodeView;
 
 namespace {
 
+const char* const kStateColors[] = {"\033[32m", "\033[33m", "\033[31m", "\033[2m"};
+
+std::uint32_t StateColorIndex(const std::string& state) {
+  if (state == "running") return 0;
+  if (state == "starting" || state == "stopping") return 1;
+  if (state == "backoff" || state == "exited") return 2;
+  return 3;  // stopped
+}
+
 const char* StateColor(const std::string& state) {
-  if (state == "running") return "\033[32m";
-  if (state == "starting" || state == "stopping") return "\033[33m";
-  if (state == "backoff" || state == "exited") return "\033[31m";
-  return "\033[2m";  // stopped
+  return kStateColors[StateColorIndex(state)];
 }
 
 std::string Paint(const std::string& text, const char* code, bool color) {
@@ -121,50 +127,75 @@ void StatusTableBuilder::Reserve(std::size_t rows, std::size_t text_bytes) {
   text_.reserve(text_bytes);
 }
 
+namespace {
+
+// A cell in StatusTableBuilder's text: its length (7 bits a byte, the high bit set on all
+// but the last), then its bytes.
+void PutCell(std::string* text, std::string_view cell) {
+  std::size_t n = cell.size();
+  while (n >= 0x80) {
+    *text += static_cast<char>(0x80 | (n & 0x7F));
+    n >>= 7;
+  }
+  *text += static_cast<char>(n);
+  *text += cell;
+}
+
+std::string_view NextCell(std::string_view text, std::size_t* pos) {
+  std::size_t n = 0;
+  for (int shift = 0;; shift += 7) {
+    const auto b = static_cast<unsigned char>(text[(*pos)++]);
+    n |= static_cast<std::size_t>(b & 0x7F) << shift;
+    if ((b & 0x80) == 0) break;
+  }
+  std::string_view cell = text.substr(*pos, n);
+  *pos += n;
+  return cell;
+}
+
+}  // namespace
+
 void StatusTableBuilder::Add(const NodeView& n, int depth, std::size_t slot) {
   FillRow(n, depth, now_, &row_);
   if (slot >= rows_.size()) rows_.resize(slot + 1);
-  Cells& cells = rows_[slot];
-  for (int i = 0; i < kColumns; ++i) {
-    cells.start[i] = static_cast<std::uint32_t>(text_.size());
-    text_ += row_.cells[i];
-  }
-  cells.start[kColumns] = static_cast<std::uint32_t>(text_.size());
-  cells.color = StateColor(n.state);
+  rows_[slot] = {static_cast<std::uint32_t>(text_.size()), StateColorIndex(n.state)};
+  for (const std::string& cell : row_.cells) PutCell(&text_, cell);
 }
 
-std::string StatusTableBuilder::Finish() const {
-  // Only the cells' text is kept per row (what makes the table over a status of 1,000
-  // nodes cheap: a NodeView each was ~400 bytes, ~100 page faults of supctl). The widths
-  // are measured here, over the rows that are in the table.
+void StatusTableBuilder::Write(const std::function<void(std::string_view)>& sink) const {
+  // Only the cells' text is kept per row (~8 bytes and the text; a NodeView each was ~400
+  // bytes, ~100 page faults of supctl over 1,000 nodes), the widths are measured here, and
+  // the lines go out through one reused buffer of a few pages: each page a process touches
+  // first costs ~10 us on this VM (bench/RESULTS.md, issue 16).
   const Row header{{"PATH", "STATE", "PID", "UPTIME", "READY IN", "RESTARTS", "LAST EXIT",
                     "KILL", "STATUS TEXT"}};
-  auto cell = [this](const Cells& c, int i) {
-    return std::string_view(text_).substr(c.start[i], c.start[i + 1] - c.start[i]);
+  auto cells_of = [this](const RowRef& r, std::string_view* cells) {
+    std::size_t pos = r.start;
+    for (int i = 0; i < kColumns; ++i) cells[i] = NextCell(text_, &pos);
   };
   std::size_t widths[kColumns] = {};
   for (int i = 0; i < kColumns; ++i) widths[i] = Width(header.cells[i]);
   // The sd_notify STATUS= column only when some child said something.
   bool any_text = false;
-  for (const Cells& c : rows_) {
-    for (int i = 0; i < kColumns; ++i) widths[i] = std::max(widths[i], Width(cell(c, i)));
-    any_text |= !cell(c, kColumns - 1).empty();
+  std::string_view cells[kColumns];
+  for (const RowRef& r : rows_) {
+    cells_of(r, cells);
+    for (int i = 0; i < kColumns; ++i) widths[i] = std::max(widths[i], Width(cells[i]));
+    any_text |= !cells[kColumns - 1].empty();
   }
   const int columns = any_text ? kColumns : kColumns - 1;
-  std::size_t line_bytes = 2 * columns + (color_ ? 16 : 0);
-  for (int i = 0; i < columns; ++i) line_bytes += widths[i];
+  constexpr std::size_t kChunk = 16 * 1024;
   std::string out;
-  out.reserve((rows_.size() + 1) * line_bytes);
-  auto emit = [&](auto&& text_of, const char* state_color) {
+  out.reserve(kChunk);
+  auto emit = [&](const std::string_view* text, const char* state_color) {
     const std::size_t line_start = out.size();
     for (int i = 0; i < columns; ++i) {
-      std::string_view text = text_of(i);
       const char* code = state_color == nullptr ? "\033[1m" : i == 1 ? state_color : nullptr;
       const bool paint = color_ && code != nullptr;
       if (paint) out += code;
-      out += text;
+      out += text[i];
       if (i < columns - 1) {
-        std::size_t w = Width(text);
+        std::size_t w = Width(text[i]);
         if (w < widths[i]) out.append(widths[i] - w, ' ');
       }
       if (paint) out += "\033[0m";
@@ -172,9 +203,23 @@ std::string StatusTableBuilder::Finish() const {
     }
     while (out.size() > line_start && out.back() == ' ') out.pop_back();
     out += '\n';
+    if (out.size() >= kChunk) {
+      sink(out);
+      out.clear();
+    }
   };
-  emit([&](int i) { return std::string_view(header.cells[i]); }, nullptr);
-  for (const Cells& c : rows_) emit([&](int i) { return cell(c, i); }, c.color);
+  for (int i = 0; i < kColumns; ++i) cells[i] = header.cells[i];
+  emit(cells, nullptr);
+  for (const RowRef& r : rows_) {
+    cells_of(r, cells);
+    emit(cells, kStateColors[r.color]);
+  }
+  if (!out.empty()) sink(out);
+}
+
+std::string StatusTableBuilder::Finish() const {
+  std::string out;
+  Write([&out](std::string_view chunk) { out += chunk; });
   return out;
 }
 

@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -46,6 +48,8 @@ class StatusTableBuilder {
   std::size_t size() const { return rows_.size(); }
   /// The table, header first.
   std::string Finish() const;
+  /// The same handed to `sink` a chunk of whole lines at a time.
+  void Write(const std::function<void(std::string_view)>& sink) const;
 
   /// One row's cells, reused from row to row.
   struct Row {
@@ -53,14 +57,14 @@ class StatusTableBuilder {
   };
 
  private:
-  struct Cells {
-    std::uint32_t start[kStatusColumns + 1] = {};  ///< offsets in text_; the last is the end
-    const char* color = nullptr;                   ///< the state's colour
+  struct RowRef {
+    std::uint32_t start = 0;  ///< its cells in text_, each as its length then its bytes
+    std::uint32_t color = 0;  ///< the state's colour, an index
   };
   double now_;
   bool color_;
   Row row_;
-  std::vector<Cells> rows_;
+  std::vector<RowRef> rows_;
   std::string text_;
 };
 /// The tree drawn with ├─ └─, one node a line with its state and a few details.
