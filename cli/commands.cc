@@ -27,7 +27,9 @@ double UnixNow() {
       .count();
 }
 
-void Out(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
+void Out(std::string_view s) {
+  std::fwrite(s.data(), 1, s.size(), stdout);
+}
 void OutLine(const std::string& s) {
   Out(s);
   std::fputc('\n', stdout);
@@ -39,14 +41,18 @@ bool ValidPathOrComplain(const std::string& path) {
   return false;
 }
 
+json StatusRequest(const std::string& path) {
+  json req = {{"cmd", "status"}};
+  if (!path.empty()) req["path"] = path;
+  return req;
+}
+
 // Status of one path; prints errors. nullopt on failure (code in *exit). `only_print`:
 // the caller only prints the raw reply (--json), so the NODE is checked, not kept: building
 // 1,000 NodeViews was ~100 page faults of `status --json` (bench/RESULTS.md, issue 16).
 std::optional<NodeView> FetchNode(Session& s, const std::string& path, int* exit,
                                   bool only_print = false) {
-  json req = {{"cmd", "status"}};
-  if (!path.empty()) req["path"] = path;
-  auto node = s.CallNode(req, path, !only_print);
+  auto node = s.CallNode(StatusRequest(path), path, !only_print);
   if (!node) *exit = s.failure_code();
   return node;
 }
@@ -64,18 +70,41 @@ int Status(const Globals& g, const std::vector<std::string>& paths_in) {
     if (!ValidPathOrComplain(p)) return kExitUsage;
   }
   Session s(g);
-  std::vector<NodeView> nodes;
   int exit = kExitOk;
+  if (g.json) {  // the replies as they came, each checked
+    for (const std::string& p : paths) {
+      int code = kExitOk;
+      if (!FetchNode(s, p, &code, /*only_print=*/true)) {
+        exit = code;
+        if (code == kExitUnreachable) return code;
+      }
+    }
+    return exit;
+  }
+  // The table keeps each row's text as the nodes are read, never the NodeView tree
+  // (~400 bytes a node: ~100 page faults over 1,000 children, bench/RESULTS.md, issue 16).
+  StatusTableBuilder table(0, g.color);
+  // Reserved, not touched: only the pages the rows fill are ever faulted in, and growing
+  // by doubling (copying) would touch them twice.
+  table.Reserve(8192, 1 << 20);
+  bool any = false;
   for (const std::string& p : paths) {
-    int code = kExitOk;
-    if (auto node = FetchNode(s, p, &code, g.json)) {
-      nodes.push_back(std::move(*node));
+    const std::size_t base = table.size();
+    bool now_set = false;  // the time is taken once the reply is in (uptimes are >= 0)
+    auto visit = [&](const NodeView& n, int depth, std::size_t slot) {
+      if (!now_set) table.set_now(UnixNow());
+      now_set = true;
+      table.Add(n, depth, base + slot);
+    };
+    if (s.CallNodeVisit(StatusRequest(p), p, visit, [&] { table.Truncate(base); })) {
+      any = true;
     } else {
-      exit = code;
-      if (code == kExitUnreachable) return code;
+      table.Truncate(base);
+      exit = s.failure_code();
+      if (exit == kExitUnreachable) return exit;
     }
   }
-  if (!g.json && !nodes.empty()) Out(StatusTable(nodes, UnixNow(), g.color));
+  if (any) table.Write([](std::string_view chunk) { Out(chunk); });
   return exit;
 }
 

@@ -14,11 +14,17 @@ using protocol::NodeView;
 
 namespace {
 
+const char* const kStateColors[] = {"\033[32m", "\033[33m", "\033[31m", "\033[2m"};
+
+std::uint32_t StateColorIndex(const std::string& state) {
+  if (state == "running") return 0;
+  if (state == "starting" || state == "stopping") return 1;
+  if (state == "backoff" || state == "exited") return 2;
+  return 3;  // stopped
+}
+
 const char* StateColor(const std::string& state) {
-  if (state == "running") return "\033[32m";
-  if (state == "starting" || state == "stopping") return "\033[33m";
-  if (state == "backoff" || state == "exited") return "\033[31m";
-  return "\033[2m";  // stopped
+  return kStateColors[StateColorIndex(state)];
 }
 
 std::string Paint(const std::string& text, const char* code, bool color) {
@@ -27,7 +33,7 @@ std::string Paint(const std::string& text, const char* code, bool color) {
 }
 
 // Display width: UTF-8 continuation bytes take no column.
-std::size_t Width(const std::string& s) {
+std::size_t Width(std::string_view s) {
   std::size_t w = 0;
   for (unsigned char c : s) w += (c & 0xC0) != 0x80;
   return w;
@@ -53,11 +59,8 @@ std::string ReadyIn(const NodeView& n) {
   return FormatReadyAfter(*n.ready_after_ms);
 }
 
-constexpr int kColumns = 9;
-
-struct Row {
-  std::string cells[kColumns];
-};
+constexpr int kColumns = kStatusColumns;
+using Row = StatusTableBuilder::Row;
 
 // Fills `r` (its strings keep their capacity from row to row).
 void FillRow(const NodeView& n, int depth, double now, Row* r) {
@@ -117,44 +120,82 @@ std::string FormatReadyAfter(long long ms) {
   return common::FormatDurationCompact(ms);
 }
 
-std::string StatusTable(const std::vector<NodeView>& nodes, double now, bool color) {
-  // Two passes over the nodes, formatting each row twice (widths, then text) into one
-  // reused Row: keeping a vector of 1,000 rows and growing the text cost supctl ~150
-  // page faults, far dearer here than the formatting (bench/RESULTS.md, issue 16).
+StatusTableBuilder::StatusTableBuilder(double now, bool color) : now_(now), color_(color) {}
+
+void StatusTableBuilder::Reserve(std::size_t rows, std::size_t text_bytes) {
+  rows_.reserve(rows);
+  text_.reserve(text_bytes);
+}
+
+namespace {
+
+// A cell in StatusTableBuilder's text: its length (7 bits a byte, the high bit set on all
+// but the last), then its bytes.
+void PutCell(std::string* text, std::string_view cell) {
+  std::size_t n = cell.size();
+  while (n >= 0x80) {
+    *text += static_cast<char>(0x80 | (n & 0x7F));
+    n >>= 7;
+  }
+  *text += static_cast<char>(n);
+  *text += cell;
+}
+
+std::string_view NextCell(std::string_view text, std::size_t* pos) {
+  std::size_t n = 0;
+  for (int shift = 0;; shift += 7) {
+    const auto b = static_cast<unsigned char>(text[(*pos)++]);
+    n |= static_cast<std::size_t>(b & 0x7F) << shift;
+    if ((b & 0x80) == 0) break;
+  }
+  std::string_view cell = text.substr(*pos, n);
+  *pos += n;
+  return cell;
+}
+
+}  // namespace
+
+void StatusTableBuilder::Add(const NodeView& n, int depth, std::size_t slot) {
+  FillRow(n, depth, now_, &row_);
+  if (slot >= rows_.size()) rows_.resize(slot + 1);
+  rows_[slot] = {static_cast<std::uint32_t>(text_.size()), StateColorIndex(n.state)};
+  for (const std::string& cell : row_.cells) PutCell(&text_, cell);
+}
+
+void StatusTableBuilder::Write(const std::function<void(std::string_view)>& sink) const {
+  // Only the cells' text is kept per row (~8 bytes and the text; a NodeView each was ~400
+  // bytes, ~100 page faults of supctl over 1,000 nodes), the widths are measured here, and
+  // the lines go out through one reused buffer of a few pages: each page a process touches
+  // first costs ~10 us on this VM (bench/RESULTS.md, issue 16).
   const Row header{{"PATH", "STATE", "PID", "UPTIME", "READY IN", "RESTARTS", "LAST EXIT",
                     "KILL", "STATUS TEXT"}};
-  std::size_t widths[kColumns] = {};
-  auto measure = [&widths](const Row& r) {
-    for (int i = 0; i < kColumns; ++i) widths[i] = std::max(widths[i], Width(r.cells[i]));
+  auto cells_of = [this](const RowRef& r, std::string_view* cells) {
+    std::size_t pos = r.start;
+    for (int i = 0; i < kColumns; ++i) cells[i] = NextCell(text_, &pos);
   };
-  measure(header);
-  Row row;
-  std::size_t count = 1;
+  std::size_t widths[kColumns] = {};
+  for (int i = 0; i < kColumns; ++i) widths[i] = Width(header.cells[i]);
   // The sd_notify STATUS= column only when some child said something.
   bool any_text = false;
-  for (const NodeView& n : nodes) {
-    Walk(n, 0, [&](const NodeView& node, int depth) {
-      FillRow(node, depth, now, &row);
-      measure(row);
-      any_text |= !row.cells[8].empty();
-      ++count;
-    });
+  std::string_view cells[kColumns];
+  for (const RowRef& r : rows_) {
+    cells_of(r, cells);
+    for (int i = 0; i < kColumns; ++i) widths[i] = std::max(widths[i], Width(cells[i]));
+    any_text |= !cells[kColumns - 1].empty();
   }
   const int columns = any_text ? kColumns : kColumns - 1;
-  std::size_t line_bytes = 2 * columns + (color ? 16 : 0);
-  for (int i = 0; i < columns; ++i) line_bytes += widths[i];
+  constexpr std::size_t kChunk = 16 * 1024;
   std::string out;
-  out.reserve(count * line_bytes);
-  auto emit = [&](const Row& r, const std::string* state) {
+  out.reserve(kChunk);
+  auto emit = [&](const std::string_view* text, const char* state_color) {
     const std::size_t line_start = out.size();
     for (int i = 0; i < columns; ++i) {
-      const std::string& text = r.cells[i];
-      const char* code = state == nullptr ? "\033[1m" : i == 1 ? StateColor(*state) : nullptr;
-      const bool paint = color && code != nullptr;
+      const char* code = state_color == nullptr ? "\033[1m" : i == 1 ? state_color : nullptr;
+      const bool paint = color_ && code != nullptr;
       if (paint) out += code;
-      out += text;
+      out += text[i];
       if (i < columns - 1) {
-        std::size_t w = Width(text);
+        std::size_t w = Width(text[i]);
         if (w < widths[i]) out.append(widths[i] - w, ' ');
       }
       if (paint) out += "\033[0m";
@@ -162,15 +203,33 @@ std::string StatusTable(const std::vector<NodeView>& nodes, double now, bool col
     }
     while (out.size() > line_start && out.back() == ' ') out.pop_back();
     out += '\n';
+    if (out.size() >= kChunk) {
+      sink(out);
+      out.clear();
+    }
   };
-  emit(header, nullptr);
-  for (const NodeView& n : nodes) {
-    Walk(n, 0, [&](const NodeView& node, int depth) {
-      FillRow(node, depth, now, &row);
-      emit(row, &node.state);
-    });
+  for (int i = 0; i < kColumns; ++i) cells[i] = header.cells[i];
+  emit(cells, nullptr);
+  for (const RowRef& r : rows_) {
+    cells_of(r, cells);
+    emit(cells, kStateColors[r.color]);
   }
+  if (!out.empty()) sink(out);
+}
+
+std::string StatusTableBuilder::Finish() const {
+  std::string out;
+  Write([&out](std::string_view chunk) { out += chunk; });
   return out;
+}
+
+std::string StatusTable(const std::vector<NodeView>& nodes, double now, bool color) {
+  StatusTableBuilder table(now, color);
+  std::size_t slot = 0;
+  for (const NodeView& n : nodes) {
+    Walk(n, 0, [&](const NodeView& node, int depth) { table.Add(node, depth, slot++); });
+  }
+  return table.Finish();
 }
 
 namespace {

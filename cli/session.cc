@@ -90,13 +90,49 @@ std::optional<protocol::NodeView> Session::CallNode(const nlohmann::json& reques
                                                     bool keep_children) {
   auto line = Exchange(request, DefaultDeadline());
   if (!line) return std::nullopt;
-  auto reply = protocol::ParseNodeReply(*line, keep_children);
+  return NodeReply(*line, protocol::ParseNodeReply(*line, keep_children), path);
+}
+
+namespace {
+
+// `visit` over the subtree of `n` in depth-first start order, slots from `*slot` on.
+void VisitTree(const protocol::NodeView& n, int depth, std::size_t* slot,
+               const protocol::NodeVisitor& visit) {
+  visit(n, depth, (*slot)++);
+  for (const protocol::NodeView& c : n.children) VisitTree(c, depth + 1, slot, visit);
+}
+
+}  // namespace
+
+std::optional<protocol::NodeView> Session::CallNodeVisit(const nlohmann::json& request,
+                                                         const std::string& path,
+                                                         const protocol::NodeVisitor& visit,
+                                                         const std::function<void()>& restart) {
+  auto line = Exchange(request, DefaultDeadline());
+  if (!line) return std::nullopt;
+  bool unusual = false;
+  auto reply = protocol::VisitNodeReply(*line, visit, &unusual);
+  if (reply && unusual) {  // a duplicate key: read as a JSON tree, the later one wins
+    restart();
+    reply = protocol::ParseNodeReply(*line);
+    if (reply && reply->head.ok && reply->node) {
+      std::size_t slot = 0;
+      VisitTree(*reply->node, 0, &slot, visit);
+      reply->node->children.clear();
+    }
+  }
+  return NodeReply(*line, std::move(reply), path);
+}
+
+std::optional<protocol::NodeView> Session::NodeReply(std::string_view line,
+                                                     std::optional<protocol::NodeReply> reply,
+                                                     const std::string& path) {
   if (!reply) {
-    PrintErr("unexpected reply from supd: " + std::string(line->substr(0, 200)));
+    PrintErr("unexpected reply from supd: " + std::string(line.substr(0, 200)));
     return std::nullopt;
   }
   if (g_.json) {
-    std::fwrite(line->data(), 1, line->size(), stdout);
+    std::fwrite(line.data(), 1, line.size(), stdout);
     std::fputc('\n', stdout);
   }
   if (!reply->head.ok) {

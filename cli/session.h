@@ -2,6 +2,7 @@
 // printing in supctl's words (with "did you mean" for unknown paths).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,14 @@ class Session {
   /// has no children (a caller that only prints the raw reply).
   std::optional<protocol::NodeView> CallNode(const nlohmann::json& request,
                                              const std::string& path, bool keep_children = true);
+  /// CallNode that hands every node to `visit` (protocol::VisitNodeReply) instead of
+  /// keeping the tree; the result is the root without children. A reply that visiting
+  /// cannot read as a JSON tree would is read again whole and walked, after `restart()`
+  /// (drop what was visited).
+  std::optional<protocol::NodeView> CallNodeVisit(const nlohmann::json& request,
+                                                  const std::string& path,
+                                                  const protocol::NodeVisitor& visit,
+                                                  const std::function<void()>& restart);
   /// Next streamed line (events -f, log -f); false at the end of the stream.
   bool ReadStreamLine(std::string* line);
   /// Prints "supctl: MESSAGE" for an error reply; for not_found about `path`, adds
@@ -52,6 +61,10 @@ class Session {
   /// Sends `request` and reads one reply line; prints transport errors. The line lives in
   /// the client's buffer until the next Exchange.
   std::optional<std::string_view> Exchange(const nlohmann::json& request, Deadline deadline);
+  /// The common end of CallNode*: prints the raw `line` under --json, errors; the node.
+  std::optional<protocol::NodeView> NodeReply(std::string_view line,
+                                              std::optional<protocol::NodeReply> reply,
+                                              const std::string& path);
 
   const Globals& g_;
   Client client_;

@@ -3,10 +3,12 @@
 // supctl about twice as long as this (bench/RESULTS.md, issue 16).
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "protocol/json_sax.h"
 #include "protocol/view.h"
 
 namespace supd::protocol {
@@ -66,9 +68,9 @@ class NodeSax {
  public:
   /// `reply`: the text is a reply with the NODE under "node"; else the text is a NODE.
   /// `keep`: build the NodeView tree; else only check it (children are read into one
-  /// scratch NodeView and dropped).
-  NodeSax(bool reply, bool keep, std::string_view text)
-      : reply_(reply), keep_(keep) {
+  /// NodeView per depth and dropped), handing each to `visit` when there is one.
+  NodeSax(bool reply, bool keep, std::string_view text, const NodeVisitor* visit = nullptr)
+      : reply_(reply), keep_(keep), visit_(visit) {
     if (keep_) array_sizes_ = ArraySizes(text);
   }
 
@@ -93,6 +95,12 @@ class NodeSax {
   bool binary(json::binary_t&) { return Scalar(Value{}); }
   bool key(json::string_t& k) {
     key_ = std::move(k);
+    if (Frame* f = Top(); f != nullptr && f->role == Role::kNode && key_ == "children") {
+      // A later duplicate replaces the earlier children in a JSON tree; nodes visited
+      // from the earlier ones cannot be taken back.
+      unusual_ = unusual_ || f->children_seen;
+      f->children_seen = true;
+    }
     return true;
   }
   bool start_object(std::size_t) {
@@ -103,6 +111,8 @@ class NodeSax {
       return Push({Role::kNode, &*node_});
     }
     if (f->role == Role::kReply && key_ == "node") {
+      unusual_ = unusual_ || node_seen_;
+      node_seen_ = true;
       node_.emplace();
       return Push({Role::kNode, &*node_});
     }
@@ -111,9 +121,17 @@ class NodeSax {
       return Push({Role::kExit, f->node});
     }
     if (f->role == Role::kChildren) {
-      if (!keep_) return Push({Role::kNode, &scratch_});
+      const int depth = f->depth + 1;
+      if (!keep_) {
+        // One NodeView per depth, cleared for each node (a deque: the shallower ones
+        // stay where their frames point).
+        if (by_depth_.size() < static_cast<std::size_t>(depth)) by_depth_.emplace_back();
+        NodeView& n = by_depth_[static_cast<std::size_t>(depth) - 1];
+        if (visit_ != nullptr) n = NodeView();  // no field of the previous node visited
+        return Push({Role::kNode, &n, depth});
+      }
       f->node->children.emplace_back();
-      return Push({Role::kNode, &f->node->children.back()});
+      return Push({Role::kNode, &f->node->children.back(), depth});
     }
     Reset(*f);  // e.g. "children": {...} is no list of children
     return Push({Role::kSkip});
@@ -123,6 +141,7 @@ class NodeSax {
     stack_.pop_back();
     if (f.role != Role::kNode) return true;
     bool bad = !(f.has_path && f.has_state) || f.bad;
+    if (visit_ != nullptr && !bad) (*visit_)(*f.node, f.depth, f.slot);
     if (Frame* up = Top(); up != nullptr) {
       up->bad = up->bad || bad;  // the children list holding it
     } else {
@@ -139,7 +158,7 @@ class NodeSax {
       f->node->children.clear();
       if (array < array_sizes_.size()) f->node->children.reserve(array_sizes_[array]);
       f->bad = false;
-      return Push({Role::kChildren, f->node});
+      return Push({Role::kChildren, f->node, f->depth});
     }
     if (f->role == Role::kChildren) f->bad = true;  // a child that is not an object
     Reset(*f);
@@ -156,6 +175,7 @@ class NodeSax {
   }
 
   bool ok_seen() const { return ok_seen_; }
+  bool unusual() const { return unusual_; }
   ReplyView& head() { return head_; }
   std::optional<NodeView> TakeNode() {
     if (node_bad_) return std::nullopt;
@@ -167,6 +187,9 @@ class NodeSax {
   struct Frame {
     Role role;
     NodeView* node = nullptr;
+    int depth = 0;               ///< kNode, kChildren: the node's, below the NODE's root
+    std::size_t slot = 0;        ///< kNode: its place in depth-first start order
+    bool children_seen = false;  ///< kNode: a "children" key so far
     bool has_path = false;
     bool has_state = false;
     /// kNode: its current "children" hold an invalid NODE; kChildren: one so far.
@@ -185,6 +208,7 @@ class NodeSax {
 
   Frame* Top() { return stack_.empty() ? nullptr : &stack_.back(); }
   bool Push(Frame f) {
+    if (f.role == Role::kNode) f.slot = slots_++;
     stack_.push_back(f);
     return true;
   }
@@ -300,7 +324,11 @@ class NodeSax {
 
   bool reply_;
   bool keep_;
-  NodeView scratch_;  ///< every child when !keep_
+  const NodeVisitor* visit_;
+  std::deque<NodeView> by_depth_;  ///< the node being read at each depth when !keep_
+  std::size_t slots_ = 0;          ///< nodes started so far
+  bool node_seen_ = false;
+  bool unusual_ = false;  ///< "node" or a node's "children" given twice
   std::vector<std::uint32_t> array_sizes_;
   std::size_t next_array_ = 0;  ///< start_array calls so far: the index in array_sizes_
   std::vector<Frame> stack_;
@@ -315,7 +343,18 @@ class NodeSax {
 
 std::optional<NodeReply> ParseNodeReply(std::string_view line, bool keep_node) {
   NodeSax sax(true, keep_node, line);
-  if (!json::sax_parse(line.begin(), line.end(), &sax) || !sax.ok_seen()) return std::nullopt;
+  if (!JsonSaxParse(line, &sax) || !sax.ok_seen()) return std::nullopt;
+  NodeReply r;
+  r.head = std::move(sax.head());
+  r.node = sax.TakeNode();
+  return r;
+}
+
+std::optional<NodeReply> VisitNodeReply(std::string_view line, const NodeVisitor& visit,
+                                        bool* unusual) {
+  NodeSax sax(true, false, line, &visit);
+  if (!JsonSaxParse(line, &sax) || !sax.ok_seen()) return std::nullopt;
+  *unusual = sax.unusual();
   NodeReply r;
   r.head = std::move(sax.head());
   r.node = sax.TakeNode();
@@ -324,7 +363,7 @@ std::optional<NodeReply> ParseNodeReply(std::string_view line, bool keep_node) {
 
 std::optional<NodeView> ParseNode(std::string_view text) {
   NodeSax sax(false, true, text);
-  if (!json::sax_parse(text.begin(), text.end(), &sax)) return std::nullopt;
+  if (!JsonSaxParse(text, &sax)) return std::nullopt;
   return sax.TakeNode();
 }
 

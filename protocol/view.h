@@ -2,6 +2,7 @@
 // suggestions. Pure; never throws.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,6 +67,20 @@ struct NodeReply {
 /// `keep_node` false: the NODE is only checked, `node` then holds just the root's own
 /// fields (no children), for a caller that prints the text as it came (--json).
 std::optional<NodeReply> ParseNodeReply(std::string_view line, bool keep_node = true);
+
+/// Called for each node of a NODE once its object is read: the node without its children,
+/// its depth below the NODE's root, its slot (place in depth-first start order, the root's
+/// 0). The text lists a node's "children" before its other keys, so children usually come
+/// first; slots give the order.
+using NodeVisitor = std::function<void(const NodeView& node, int depth, std::size_t slot)>;
+/// ParseNodeReply(line, false) that also hands every valid node to `visit`: for a caller
+/// that keeps a few fields per node, without the ~400 bytes of each NodeView (a status
+/// table of 1,000 children). When the NODE turns out invalid, `node` is nullopt and what
+/// was visited is moot. `unusual` true: "node" or some node's "children" was given twice,
+/// which visiting cannot read as a JSON tree does (the later wins): read the line again
+/// with ParseNodeReply.
+std::optional<NodeReply> VisitNodeReply(std::string_view line, const NodeVisitor& visit,
+                                        bool* unusual);
 
 /// Every path in the subtree, the node's own first (depth-first, start order).
 std::vector<std::string> AllPaths(const NodeView& node);

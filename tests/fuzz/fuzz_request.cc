@@ -46,6 +46,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (fast->node.has_value() != want.has_value()) __builtin_trap();
     if (want && AllPaths(*fast->node) != AllPaths(*want)) __builtin_trap();
   }
+  // supctl status visits the nodes: the same verdict, and (unless it says to read the
+  // tree) every node of the tree once, in slots 0..n-1.
+  bool unusual = false;
+  std::size_t visits = 0, slots = 0;
+  auto visited = VisitNodeReply(
+      line,
+      [&](const NodeView& n, int depth, std::size_t slot) {
+        if (!n.children.empty() || depth < 0) __builtin_trap();
+        ++visits;
+        slots += slot;
+      },
+      &unusual);
+  if (visited.has_value() != fast.has_value()) __builtin_trap();
+  if (fast &&
+      (visited->head.ok != fast->head.ok || visited->node.has_value() != fast->node.has_value())) {
+    __builtin_trap();
+  }
+  if (fast && fast->node && !unusual) {
+    std::size_t n = AllPaths(*fast->node).size();
+    if (visits != n || slots != n * (n - 1) / 2) __builtin_trap();
+  }
   // status --json only checks the NODE: the same verdict as reading it.
   auto checked = ParseNodeReply(line, /*keep_node=*/false);
   if (checked.has_value() != fast.has_value()) __builtin_trap();

@@ -2,6 +2,8 @@
 // them (protocol/view.h).
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "protocol/reply.h"
@@ -204,6 +206,34 @@ TEST_CASE("protocol: a NODE reply read in one pass matches the JSON tree's readi
       CHECK(fast->node->state == want->state);
       CHECK(fast->node->children.size() == want->children.size());
     }
+    // Visiting (supctl status) sees the same nodes, in slots of depth-first start order,
+    // or says to read the tree instead.
+    std::vector<std::pair<std::size_t, std::string>> visited;
+    bool unusual = false;
+    auto visit = VisitNodeReply(
+        line,
+        [&](const NodeView& n, int depth, std::size_t slot) {
+          CHECK(n.children.empty());
+          visited.emplace_back(slot, std::to_string(depth) + ":" + n.path);
+        },
+        &unusual);
+    REQUIRE(visit.has_value() == fast.has_value());
+    CHECK(visit->head.ok == fast->head.ok);
+    REQUIRE(visit->node.has_value() == fast->node.has_value());
+    if (visit->node && !unusual) {
+      std::sort(visited.begin(), visited.end());
+      std::vector<std::string> want_nodes, got_nodes;
+      auto walk = [&](auto&& self, const NodeView& n, int depth) -> void {
+        want_nodes.push_back(std::to_string(depth) + ":" + n.path);
+        for (const NodeView& c : n.children) self(self, c, depth + 1);
+      };
+      walk(walk, *fast->node, 0);
+      for (std::size_t i = 0; i < visited.size(); ++i) {
+        CHECK(visited[i].first == i);
+        got_nodes.push_back(visited[i].second);
+      }
+      CHECK(got_nodes == want_nodes);
+    }
     // Checking without keeping (supctl status --json) decides the same.
     auto checked = ParseNodeReply(line, /*keep_node=*/false);
     REQUIRE(checked.has_value());
@@ -243,6 +273,15 @@ TEST_CASE("protocol: a NODE reply read in one pass matches the JSON tree's readi
            R"(2,{"path":"b","state":"s"}]}})"}) {
     CAPTURE(line);
     same(line);
+  }
+  for (const char* line :
+       {"{\"ok\":true,\"node\":{\"path\":\"\",\"state\":\"s\",\"children\":[],\"children\":[]}}",
+        "{\"ok\":true,\"node\":{\"path\":\"\",\"state\":\"s\"},\"node\":{\"path\":\"\",\"state\":"
+        "\"s\"}}"}) {
+    bool unusual = false;
+    CHECK(VisitNodeReply(
+        line, [](const NodeView&, int, std::size_t) {}, &unusual));
+    CHECK(unusual);
   }
   auto n = ParseNodeReply("{\"ok\":true,\"node\":{\"path\":\"\",\"state\":\"s\",\"children\":"
                           "[{\"path\":\"a\",\"state\":\"s\"}],\"children\":{}}}");
