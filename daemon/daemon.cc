@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
@@ -283,6 +284,7 @@ void Daemon::StartTree() {
 void Daemon::OnTreeReady() {
   io::NotifyServiceManager("READY=1");
   log_.Info("tree started; control socket " + socket_path_);
+  malloc_trim(0);  // start-up's transient memory back to the kernel (see main's mallopt)
 }
 
 void Daemon::OnTreeStopped(const core::TreeStopped& stopped) {
