@@ -85,13 +85,6 @@ void FillRow(const NodeView& n, int depth, double now, Row* r) {
   }
 }
 
-// `visit(node, depth)` for every node of the subtree, depth-first in start order.
-template <typename Visit>
-void Walk(const NodeView& n, int depth, const Visit& visit) {
-  visit(n, depth);
-  for (const NodeView& c : n.children) Walk(c, depth + 1, visit);
-}
-
 }  // namespace
 
 bool UseColor() {
@@ -215,21 +208,6 @@ void StatusTableBuilder::Write(const std::function<void(std::string_view)>& sink
     emit(cells, kStateColors[r.color]);
   }
   if (!out.empty()) sink(out);
-}
-
-std::string StatusTableBuilder::Finish() const {
-  std::string out;
-  Write([&out](std::string_view chunk) { out += chunk; });
-  return out;
-}
-
-std::string StatusTable(const std::vector<NodeView>& nodes, double now, bool color) {
-  StatusTableBuilder table(now, color);
-  std::size_t slot = 0;
-  for (const NodeView& n : nodes) {
-    Walk(n, 0, [&](const NodeView& node, int depth) { table.Add(node, depth, slot++); });
-  }
-  return table.Finish();
 }
 
 namespace {

@@ -25,14 +25,11 @@ std::string FormatExit(const std::optional<protocol::NodeView::Exit>& exit);
 /// Time from spawn to ready: "850ms", "1.2s", then as common::FormatDurationCompact
 /// ("2m05s").
 std::string FormatReadyAfter(long long ms);
-/// PATH STATE PID UPTIME READY IN RESTARTS LAST EXIT KILL [STATUS TEXT]; each subtree
-/// indented under its node. STATUS TEXT (sd_notify STATUS=) only when some node has one.
-/// `now` is the current unix time.
-std::string StatusTable(const std::vector<protocol::NodeView>& nodes, double now, bool color);
-
 constexpr int kStatusColumns = 9;
-/// The same table built a node at a time, keeping only each row's text: for nodes that
-/// are read one by one (protocol::VisitNodeReply) and never held as a tree.
+/// The status table: PATH STATE PID UPTIME READY IN RESTARTS LAST EXIT KILL [STATUS TEXT],
+/// each subtree indented under its node; STATUS TEXT (sd_notify STATUS=) only when some node
+/// has one. Built a node at a time, keeping only each row's text: the nodes are read one by
+/// one (protocol::VisitNodeReply) and never held as a tree.
 class StatusTableBuilder {
  public:
   StatusTableBuilder(double now, bool color);
@@ -46,9 +43,7 @@ class StatusTableBuilder {
   /// Rows from `slot` on are dropped.
   void Truncate(std::size_t slot) { rows_.resize(std::min(slot, rows_.size())); }
   std::size_t size() const { return rows_.size(); }
-  /// The table, header first.
-  std::string Finish() const;
-  /// The same handed to `sink` a chunk of whole lines at a time.
+  /// The table, header first, handed to `sink` a chunk of whole lines at a time.
   void Write(const std::function<void(std::string_view)>& sink) const;
 
   /// One row's cells, reused from row to row.
