@@ -18,17 +18,23 @@ struct LegacyClone {
   ~LegacyClone() { Spawner::ForceLegacyCloneForTesting(false); }
 };
 
+// `cat /proc/self/cgroup` in cgroup mode, its stdout to the file `out`.
+std::shared_ptr<core::WorkerSpec> CatCgroup(const std::string& out) {
+  auto spec = ChildSpec({});
+  spec->command = {"/bin/cat", "/proc/self/cgroup"};
+  spec->kill_mode = core::KillMode::kCgroup;
+  spec->stdout_spec.kind = core::OutputSpec::Kind::kFile;
+  spec->stdout_spec.file = out;
+  return spec;
+}
+
 // Runs `cat /proc/self/cgroup` in cgroup mode; checks that it ran in its run's cgroup
 // (".../supd-<our pid>-<ns>/test.child<run>-<run>"), not in ours.
 void ChildSeesItsCgroup() {
   Harness h;
   if (!CgroupAvailable(h)) return;
   std::string out = h.dir() + "/cgroup.out";
-  auto spec = ChildSpec({});
-  spec->command = {"/bin/cat", "/proc/self/cgroup"};
-  spec->kill_mode = core::KillMode::kCgroup;
-  spec->stdout_spec.kind = core::OutputSpec::Kind::kFile;
-  spec->stdout_spec.file = out;
+  auto spec = CatCgroup(out);
   auto run = h.Spawn(spec);
   REQUIRE(h.Pid(run) > 0);
   CHECK(h.pm().EffectiveKillMode(run) == "cgroup");
@@ -58,10 +64,7 @@ TEST_CASE("io: a child's restarts reuse its cgroup, closing removes it") {
   {
     Harness h;
     if (!CgroupAvailable(h)) return;
-    auto spec = ChildSpec({});
-    spec->command = {"/bin/cat", "/proc/self/cgroup"};
-    spec->kill_mode = core::KillMode::kCgroup;
-    spec->stdout_spec.kind = core::OutputSpec::Kind::kFile;
+    auto spec = CatCgroup("");  // each run's file set below
     std::vector<std::string> seen;
     for (int i = 0; i < 3; ++i) {
       spec->stdout_spec.file = h.dir() + "/cg" + std::to_string(i);
@@ -92,6 +95,28 @@ TEST_CASE("io: a child's restarts reuse its cgroup, closing removes it") {
   }
   struct stat st;
   CHECK(stat(dir.c_str(), &st) != 0);  // the manager closed: gone
+}
+
+// A child's empty cgroup is kept for its next run; removed from outside meanwhile (an
+// operator, another tool), the next run still starts, in a fresh one.
+TEST_CASE("io: a kept cgroup removed from outside: the next run gets a fresh one") {
+  Harness h;
+  if (!CgroupAvailable(h)) return;
+  auto spec = CatCgroup(h.dir() + "/first");
+  CHECK(h.WaitExit(h.Spawn(spec, "test/gone")) == ExitStatus::Exited(0));
+  const std::string first = CgroupLine(spec->stdout_spec.file);
+  REQUIRE(!first.empty());
+  const std::string dir = FindCgroup2Mount() + first;
+  REQUIRE(rmdir(dir.c_str()) == 0);  // empty: its only process exited
+
+  spec->stdout_spec.file = h.dir() + "/second";
+  auto run = h.Spawn(spec, "test/gone");
+  REQUIRE(h.Pid(run) > 0);
+  CHECK(h.pm().EffectiveKillMode(run) == "cgroup");
+  CHECK(h.WaitExit(run) == ExitStatus::Exited(0));
+  const std::string second = CgroupLine(spec->stdout_spec.file);
+  CHECK(!second.empty());
+  CHECK(second != first);
 }
 
 TEST_CASE("io: a cgroup-mode child is spawned straight into its cgroup (clone3)") {
